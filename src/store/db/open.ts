@@ -1,0 +1,20 @@
+import path from 'node:path';
+import type { Config } from '../../config.js';
+import type { Database } from './database.js';
+import { migrate } from './migrate.js';
+import { openPglite } from './pglite.js';
+import { openPostgres } from './postgres.js';
+
+/** PostgreSQL when DATABASE_URL is set, else embedded PGlite in the data dir; migrated. */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Database> {
+  const db = config.databaseUrl
+    ? openPostgres({ connectionString: config.databaseUrl })
+    : await openPglite(path.join(config.dataDir, 'pglite'));
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}

@@ -1,0 +1,74 @@
+import pg from 'pg';
+import { unavailable } from '../../errors.js';
+import type { Database, Queryable, Row } from './database.js';
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Tests give each file its own schema; production leaves it unset (public). */
+  schema?: string;
+  maxConnections?: number;
+}
+
+// Connection-level failures (server down, restarting, unreachable) become 503s; everything else is a bug or a constraint.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+function translate(err: unknown): unknown {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  const message = err instanceof Error ? err.message : '';
+  if (UNAVAILABLE_CODES.has(code) || /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message)) {
+    return unavailable('database', err);
+  }
+  return err;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+// int8 (counts, sizes) as JS numbers: every value we store stays far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
+
+export function openPostgres(options: PostgresOptions): Database {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error('invalid schema name');
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+
+  const run = async <T extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
+    try {
+      return (await client.query<T>(sql, params as unknown[] | undefined)).rows;
+    } catch (err) {
+      throw translate(err);
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect().catch((err: unknown) => {
+        throw translate(err);
+      });
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      await run(pool, 'SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Principal, Role } from '../../domain/principal.js';
+import type { Queryable } from './database.js';
+
+interface PrincipalRow {
+  id: string;
+  name: string;
+  department: string;
+  roles: Role[];
+  revoked_at: Date | null;
+}
+
+const toPrincipal = (r: PrincipalRow): Principal => ({ id: r.id, name: r.name, department: r.department, roles: r.roles });
+
+export async function insertPrincipal(q: Queryable, p: Principal, at: Date): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO principals (id, name, department, roles, created_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO NOTHING RETURNING id`,
+    [p.id, p.name, p.department, p.roles, at],
+  );
+  return rows.length === 1;
+}
+
+export async function insertToken(q: Queryable, tokenHash: string, principalId: string, at: Date): Promise<void> {
+  await q.query('INSERT INTO tokens (token_hash, principal_id, created_at) VALUES ($1, $2, $3)', [tokenHash, principalId, at]);
+}
+
+/** The active principal owning an active token, or null. */
+export async function findPrincipalByTokenHash(q: Queryable, tokenHash: string): Promise<Principal | null> {
+  const [row] = await q.query<PrincipalRow>(
+    `SELECT p.* FROM tokens t JOIN principals p ON p.id = t.principal_id
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND p.revoked_at IS NULL`,
+    [tokenHash],
+  );
+  return row ? toPrincipal(row) : null;
+}
+
+export async function findPrincipal(q: Queryable, id: string): Promise<(Principal & { revoked: boolean }) | null> {
+  const [row] = await q.query<PrincipalRow>('SELECT * FROM principals WHERE id = $1', [id]);
+  return row ? { ...toPrincipal(row), revoked: row.revoked_at !== null } : null;
+}
+
+export async function listPrincipals(q: Queryable): Promise<(Principal & { revoked: boolean })[]> {
+  const rows = await q.query<PrincipalRow>('SELECT * FROM principals ORDER BY id');
+  return rows.map((r) => ({ ...toPrincipal(r), revoked: r.revoked_at !== null }));
+}
+
+/** Revokes the principal and every token it holds; false when already revoked. */
+export async function revokePrincipal(q: Queryable, id: string, at: Date): Promise<boolean> {
+  const rows = await q.query('UPDATE principals SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id, at]);
+  await q.query('UPDATE tokens SET revoked_at = $2 WHERE principal_id = $1 AND revoked_at IS NULL', [id, at]);
+  return rows.length === 1;
+}
+
+export async function activeAdminExists(q: Queryable): Promise<boolean> {
+  const rows = await q.query(`SELECT 1 FROM principals WHERE 'admin' = ANY(roles) AND revoked_at IS NULL LIMIT 1`);
+  return rows.length > 0;
+}

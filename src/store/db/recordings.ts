@@ -1,0 +1,144 @@
+import type { Queryable } from './database.js';
+
+export type RecordingStatus = 'recording' | 'sealed' | 'incomplete' | 'expired';
+
+export interface RecordingRecord {
+  id: string;
+  orderId: string;
+  status: RecordingStatus;
+  mimeType: string;
+  sealedContentKey: Uint8Array;
+  createdAt: Date;
+  lastChunkAt: Date | null;
+  sealedAt: Date | null;
+  incompleteAt: Date | null;
+  chunkCount: number | null;
+  retainUntil: Date | null;
+  expiredAt: Date | null;
+  storedBytes: number;
+  storedChunks: number;
+}
+
+interface RecordingRow {
+  id: string;
+  order_id: string;
+  status: RecordingStatus;
+  mime_type: string;
+  sealed_content_key: Uint8Array;
+  created_at: Date;
+  last_chunk_at: Date | null;
+  sealed_at: Date | null;
+  incomplete_at: Date | null;
+  chunk_count: number | null;
+  retain_until: Date | null;
+  expired_at: Date | null;
+  stored_bytes: number;
+  stored_chunks: number;
+}
+
+const toRecording = (r: RecordingRow): RecordingRecord => ({
+  id: r.id,
+  orderId: r.order_id,
+  status: r.status,
+  mimeType: r.mime_type,
+  sealedContentKey: new Uint8Array(r.sealed_content_key),
+  createdAt: r.created_at,
+  lastChunkAt: r.last_chunk_at,
+  sealedAt: r.sealed_at,
+  incompleteAt: r.incomplete_at,
+  chunkCount: r.chunk_count,
+  retainUntil: r.retain_until,
+  expiredAt: r.expired_at,
+  storedBytes: Number(r.stored_bytes),
+  storedChunks: Number(r.stored_chunks),
+});
+
+export async function insertRecording(
+  q: Queryable,
+  r: Pick<RecordingRecord, 'id' | 'orderId' | 'mimeType' | 'sealedContentKey' | 'createdAt'>,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO recordings (id, order_id, status, mime_type, sealed_content_key, created_at)
+     VALUES ($1, $2, 'recording', $3, $4, $5)`,
+    [r.id, r.orderId, r.mimeType, Buffer.from(r.sealedContentKey), r.createdAt],
+  );
+}
+
+export async function findRecording(q: Queryable, id: string, { forUpdate = false } = {}): Promise<RecordingRecord | null> {
+  const [row] = await q.query<RecordingRow>(`SELECT * FROM recordings WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return row ? toRecording(row) : null;
+}
+
+export async function listRecordingsOfOrder(q: Queryable, orderId: string): Promise<RecordingRecord[]> {
+  const rows = await q.query<RecordingRow>('SELECT * FROM recordings WHERE order_id = $1 ORDER BY created_at, id', [orderId]);
+  return rows.map(toRecording);
+}
+
+export async function sealRecording(q: Queryable, id: string, at: Date, chunkCount: number, retainUntil: Date): Promise<void> {
+  await q.query(
+    `UPDATE recordings SET status = 'sealed', sealed_at = $2, chunk_count = $3, retain_until = $4 WHERE id = $1`,
+    [id, at, chunkCount, retainUntil],
+  );
+}
+
+export interface ChunkRecord {
+  recordingId: string;
+  seq: number;
+  sha256: string;
+  size: number;
+  plaintextSize: number;
+  objectKey: string;
+  storedAt: Date;
+}
+
+interface ChunkRow {
+  recording_id: string;
+  seq: number;
+  sha256: string;
+  size: number;
+  plaintext_size: number;
+  object_key: string;
+  stored_at: Date;
+}
+
+const toChunk = (r: ChunkRow): ChunkRecord => ({
+  recordingId: r.recording_id,
+  seq: r.seq,
+  sha256: r.sha256,
+  size: r.size,
+  plaintextSize: r.plaintext_size,
+  objectKey: r.object_key,
+  storedAt: r.stored_at,
+});
+
+/** Inserts the chunk row unless the seq is taken; true when this call stored it. Updates the recording's totals. */
+export async function insertChunk(q: Queryable, c: ChunkRecord): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO chunks (recording_id, seq, sha256, size, plaintext_size, object_key, stored_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (recording_id, seq) DO NOTHING RETURNING seq`,
+    [c.recordingId, c.seq, c.sha256, c.size, c.plaintextSize, c.objectKey, c.storedAt],
+  );
+  if (rows.length === 0) return false;
+  await q.query(
+    `UPDATE recordings SET stored_bytes = stored_bytes + $2, stored_chunks = stored_chunks + 1,
+            last_chunk_at = GREATEST(COALESCE(last_chunk_at, $3), $3)
+      WHERE id = $1`,
+    [c.recordingId, c.size, c.storedAt],
+  );
+  return true;
+}
+
+export async function findChunk(q: Queryable, recordingId: string, seq: number): Promise<ChunkRecord | null> {
+  const [row] = await q.query<ChunkRow>('SELECT * FROM chunks WHERE recording_id = $1 AND seq = $2', [recordingId, seq]);
+  return row ? toChunk(row) : null;
+}
+
+export async function listChunks(q: Queryable, recordingId: string): Promise<ChunkRecord[]> {
+  const rows = await q.query<ChunkRow>('SELECT * FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+  return rows.map(toChunk);
+}
+
+export async function storedSeqs(q: Queryable, recordingId: string): Promise<number[]> {
+  const rows = await q.query<{ seq: number }>('SELECT seq FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+  return rows.map((r) => r.seq);
+}

@@ -1,0 +1,43 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { appendAudit, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import type { Database } from '../../src/store/db/database.js';
+import { migrate } from '../../src/store/db/migrate.js';
+import { openPglite } from '../../src/store/db/pglite.js';
+
+/** Editing, deleting or reordering one row makes verify name the first broken entry. */
+describe('audit chain tamper evidence', () => {
+  let db: Database;
+  let ids: string[];
+
+  beforeEach(async () => {
+    db = await openPglite();
+    await migrate(db);
+    for (let i = 0; i < 6; i++) {
+      await db.transaction((tx) => appendAudit(tx, new Date(1_700_000_000_000 + i), { actorId: 'x', action: 'step', outcome: 'ok', details: { i } }));
+    }
+    ids = (await listAudit(db, { limit: 100 })).entries.map((e) => e.id);
+    expect(await verifyAudit(db)).toEqual({ ok: true, checked: 6 });
+  });
+
+  it('detects an edited detail', async () => {
+    await db.query(`UPDATE audit_log SET details = '{"i": 99}' WHERE id = $1`, [ids[2]]);
+    expect(await verifyAudit(db)).toEqual({ ok: false, checked: 2, firstBrokenId: ids[2] });
+  });
+
+  it('detects an edited actor even when the row hash is recomputed naively', async () => {
+    await db.query(`UPDATE audit_log SET actor_id = 'mallory' WHERE id = $1`, [ids[3]]);
+    expect(await verifyAudit(db)).toMatchObject({ ok: false, firstBrokenId: ids[3] });
+  });
+
+  it('detects a deleted row at the entry after it', async () => {
+    await db.query('DELETE FROM audit_log WHERE id = $1', [ids[1]]);
+    expect(await verifyAudit(db)).toEqual({ ok: false, checked: 1, firstBrokenId: ids[2] });
+  });
+
+  it('detects two rows swapped', async () => {
+    await db.query('UPDATE audit_log SET id = -1 WHERE id = $1', [ids[4]]);
+    await db.query('UPDATE audit_log SET id = $1 WHERE id = $2', [ids[4], ids[3]]);
+    await db.query('UPDATE audit_log SET id = $1 WHERE id = -1', [ids[3]]);
+    expect(await verifyAudit(db)).toMatchObject({ ok: false, firstBrokenId: ids[3] });
+  });
+});

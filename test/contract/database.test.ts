@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendAudit, GENESIS_HASH, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import type { Database } from '../../src/store/db/database.js';
+import { migrate } from '../../src/store/db/migrate.js';
+import { openPglite } from '../../src/store/db/pglite.js';
+import * as principals from '../../src/store/db/principals.js';
+import * as recordings from '../../src/store/db/recordings.js';
+import { insertOrder } from '../../src/store/db/orders.js';
+import { freshPostgresSchema } from '../helpers/postgres.js';
+
+/** The same repository behaviour on both database implementations. */
+const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
+  ['pglite', async () => {
+    const db = await openPglite();
+    await migrate(db);
+    return { db, cleanup: () => db.close() };
+  }],
+  ['postgres', () => freshPostgresSchema()],
+];
+
+describe.each(backends)('database contract on %s', (_name, open) => {
+  let db: Database;
+  let cleanup: () => Promise<void>;
+  const at = new Date('2026-03-01T10:00:00.000Z');
+
+  beforeAll(async () => {
+    ({ db, cleanup } = await open());
+    await principals.insertPrincipal(db, { id: 'b1', name: 'B', department: 'field', roles: ['beautician'] }, at);
+    await insertOrder(db, {
+      orderId: 'o1', beauticianId: 'b1', customerId: 'c1', scheduledAt: at, publicKey: new Uint8Array(32).fill(7),
+      wrappedSecretKey: new Uint8Array(72).fill(9), kekVersion: 1, createdAt: at,
+    });
+    await recordings.insertRecording(db, { id: 'r1', orderId: 'o1', mimeType: 'audio/ogg', sealedContentKey: new Uint8Array(80), createdAt: at });
+  });
+  afterAll(async () => cleanup());
+
+  it('migrating twice is a no-op', async () => {
+    expect(await migrate(db)).toEqual([]);
+  });
+
+  it('rolls a failed transaction back', async () => {
+    await expect(
+      db.transaction(async (tx) => {
+        await principals.insertPrincipal(tx, { id: 'ghost', name: 'G', department: 'x', roles: ['auditor'] }, at);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await principals.findPrincipal(db, 'ghost')).toBeNull();
+  });
+
+  it('stores roles as an array and revokes tokens with their principal', async () => {
+    await principals.insertPrincipal(db, { id: 'a1', name: 'A', department: 'sec', roles: ['auditor', 'security_head'] }, at);
+    await principals.insertToken(db, 'h1', 'a1', at);
+    expect(await principals.findPrincipalByTokenHash(db, 'h1')).toEqual({ id: 'a1', name: 'A', department: 'sec', roles: ['auditor', 'security_head'] });
+    expect(await principals.revokePrincipal(db, 'a1', at)).toBe(true);
+    expect(await principals.revokePrincipal(db, 'a1', at)).toBe(false);
+    expect(await principals.findPrincipalByTokenHash(db, 'h1')).toBeNull();
+  });
+
+  it('round-trips bytes and timestamps', async () => {
+    const rec = await recordings.findRecording(db, 'r1');
+    expect(rec?.sealedContentKey).toEqual(new Uint8Array(80));
+    expect(rec?.createdAt.toISOString()).toBe(at.toISOString());
+    expect(rec?.storedBytes).toBe(0);
+  });
+
+  it('inserts a chunk once per seq and keeps the totals', async () => {
+    const chunk = { recordingId: 'r1', seq: 0, sha256: 'aa', size: 100, plaintextSize: 59, objectKey: 'k0', storedAt: at };
+    expect(await recordings.insertChunk(db, chunk)).toBe(true);
+    expect(await recordings.insertChunk(db, { ...chunk, sha256: 'bb', objectKey: 'k0b' })).toBe(false);
+    expect((await recordings.findChunk(db, 'r1', 0))?.sha256).toBe('aa');
+    const rec = await recordings.findRecording(db, 'r1');
+    expect(rec).toMatchObject({ storedBytes: 100, storedChunks: 1 });
+  });
+
+  it('chains audit entries and lists them by order with paging', async () => {
+    for (let i = 0; i < 5; i++) {
+      await db.transaction((tx) => appendAudit(tx, at, { actorId: 'b1', action: 'test.step', outcome: 'ok', orderId: i % 2 ? 'o1' : 'o2', details: { i } }));
+    }
+    const page1 = await listAudit(db, { orderId: 'o2', limit: 2 });
+    expect(page1.entries.map((e) => e.details.i)).toEqual([0, 2]);
+    expect(page1.nextAfter).not.toBeNull();
+    const page2 = await listAudit(db, { orderId: 'o2', limit: 2, afterId: Number(page1.nextAfter) });
+    expect(page2.entries.map((e) => e.details.i)).toEqual([4]);
+    expect(page2.nextAfter).toBeNull();
+    const all = await listAudit(db, { limit: 100 });
+    expect(all.entries[0]?.prevHash).toBe(GENESIS_HASH);
+    expect(await verifyAudit(db)).toEqual({ ok: true, checked: all.entries.length });
+  });
+});
