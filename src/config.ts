@@ -45,6 +45,7 @@ const envSchema = z.object({
   VAULT_INCOMPLETE_AFTER: duration('VAULT_INCOMPLETE_AFTER', '6h'),
   VAULT_SWEEP_INTERVAL: duration('VAULT_SWEEP_INTERVAL', '1m'),
   VAULT_MAX_CHUNK_BYTES: z.coerce.number().int().min(64).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  FFMPEG_PATH: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -73,6 +74,8 @@ export interface Config {
   incompleteAfterMs: number;
   sweepIntervalMs: number;
   maxChunkBytes: number;
+  /** explicit ffmpeg binary; else ffmpeg-static's if installed, else `ffmpeg` on PATH (src/media) */
+  ffmpegPath?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     incompleteAfterMs: e.VAULT_INCOMPLETE_AFTER,
     sweepIntervalMs: e.VAULT_SWEEP_INTERVAL,
     maxChunkBytes: e.VAULT_MAX_CHUNK_BYTES,
+    ffmpegPath: e.FFMPEG_PATH,
     logLevel: e.LOG_LEVEL,
   };
 }

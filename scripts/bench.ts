@@ -1,0 +1,48 @@
+/**
+ * `npm run bench`: runs every scripts/bench/*.ts module (each exports
+ * `run(): Promise<BenchSection>`), prints a table and writes bench/results.json.
+ * Each figure is measured next to its ceiling in the same run, so ratios hold
+ * on a noisy machine. `npm run bench -- playback` runs only matching sections.
+ */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchSection } from './bench/types.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+
+const files = (await readdir(path.join(here, 'bench')))
+  .filter((f) => f.endsWith('.ts') && f !== 'types.ts' && !f.startsWith('_'))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
+
+const sections: Record<string, BenchSection> = {};
+let failed = false;
+for (const file of files) {
+  const name = file.replace(/\.ts$/, '');
+  process.stdout.write(`\n== ${name}\n`);
+  try {
+    const mod = (await import(pathToFileURL(path.join(here, 'bench', file)).href)) as { run(): Promise<BenchSection> };
+    const section = await mod.run();
+    sections[name] = section;
+    for (const [metric, m] of Object.entries(section.metrics)) {
+      const goal = m.goal ? `  goal ${m.goal} ${m.met === undefined ? '' : m.met ? '(met)' : '(MISSED)'}` : '';
+      process.stdout.write(`  ${metric.padEnd(44)} ${String(m.value).padStart(12)} ${m.unit}${goal}\n`);
+    }
+  } catch (err) {
+    failed = true;
+    process.stdout.write(`  failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+}
+
+const report = {
+  at: new Date().toISOString(),
+  machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+  sections,
+};
+await mkdir(path.join(here, '..', 'bench'), { recursive: true });
+await writeFile(path.join(here, '..', 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+process.stdout.write('\nwrote bench/results.json\n');
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,36 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { DomainDeps } from './domain/deps.js';
+import { auditRoutes } from './http/audit-routes.js';
+import { authenticated } from './http/auth.js';
+import { errorHandler } from './http/errors.js';
+import { healthRoutes } from './http/health-routes.js';
+import { ordersRoutes } from './http/orders-routes.js';
+import { principalsRoutes } from './http/principals-routes.js';
+import { recordingsRoutes } from './http/recordings-routes.js';
+
+export interface AppDeps extends DomainDeps {
+  logger: Logger;
+}
+
+/** Builds the Express app from its dependencies: no globals, no singletons. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(healthRoutes(deps));
+
+  app.use('/v1', authenticated(deps.db));
+  app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
+  app.use(principalsRoutes(deps));
+  app.use(ordersRoutes(deps));
+  app.use(recordingsRoutes(deps));
+  app.use(auditRoutes(deps));
+
+  app.use((req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
+  });
+  app.use(errorHandler(deps));
+  return app;
+}

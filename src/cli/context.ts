@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import type { DomainDeps } from '../domain/deps.js';
+
+/**
+ * What a CLI command group receives: a way to open the same stores the server
+ * uses (same Config, same env), and where to print. Each group lives in its
+ * own file and exports `register(program, ctx)`; src/cli/main.ts wires them.
+ */
+export interface CliContext {
+  openDeps(): Promise<DomainDeps & { close(): Promise<void> }>;
+  out(line: string): void;
+}
+
+export type RegisterCommands = (program: Command, ctx: CliContext) => void;

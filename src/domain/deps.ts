@@ -1,0 +1,18 @@
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { IdGenerator } from '../ids.js';
+import type { Metrics } from '../metrics.js';
+import type { BlobStore } from '../store/blobs/blob-store.js';
+import type { Database } from '../store/db/database.js';
+
+/** What the domain rules receive: stores, keys, a clock and an id generator. No globals. */
+export interface DomainDeps {
+  config: Config;
+  db: Database;
+  blobs: BlobStore;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  metrics: Metrics;
+}

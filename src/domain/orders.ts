@@ -1,0 +1,93 @@
+import { appendAudit } from '../audit/audit-log.js';
+import { createOrderKeys } from '../crypto/order-keys.js';
+import { toBase64Url } from '../crypto/sodium.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import * as orders from '../store/db/orders.js';
+import type { ConsentRecord, OrderRecord } from '../store/db/orders.js';
+import { findPrincipal } from '../store/db/principals.js';
+import type { Queryable } from '../store/db/database.js';
+import type { DomainDeps } from './deps.js';
+import { hasRole, type Principal } from './principal.js';
+
+export interface RegisterOrderInput {
+  orderId: string;
+  beauticianId: string;
+  customerId: string;
+  scheduledAt: string;
+}
+
+export async function registerOrder(deps: DomainDeps, actor: Principal, input: RegisterOrderInput): Promise<{ orderId: string; publicKey: string }> {
+  const keys = createOrderKeys(deps.keyring, input.orderId);
+  const at = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const beautician = await findPrincipal(tx, input.beauticianId);
+    if (!beautician || beautician.revoked || !hasRole(beautician, 'beautician')) {
+      throw badRequest('beauticianId', 'beauticianId must name an active principal with the beautician role');
+    }
+    const inserted = await orders.insertOrder(tx, {
+      orderId: input.orderId,
+      beauticianId: input.beauticianId,
+      customerId: input.customerId,
+      scheduledAt: new Date(input.scheduledAt),
+      publicKey: keys.publicKey,
+      wrappedSecretKey: keys.wrappedSecretKey,
+      kekVersion: keys.kekVersion,
+      createdAt: at,
+    });
+    if (!inserted) throw conflict('order_exists', `order ${input.orderId} is already registered`);
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'order.registered',
+      outcome: 'ok',
+      orderId: input.orderId,
+      details: { beauticianId: input.beauticianId, customerId: input.customerId, kekVersion: keys.kekVersion },
+    });
+  });
+  return { orderId: input.orderId, publicKey: toBase64Url(keys.publicKey) };
+}
+
+/** The order, checked to exist and, for a beautician, to be theirs. */
+export async function orderFor(q: Queryable, actor: Principal, orderId: string): Promise<OrderRecord> {
+  const order = await orders.findOrder(q, orderId);
+  if (!order) throw notFound('order');
+  assertOwnIfBeautician(actor, order);
+  return order;
+}
+
+/** A beautician acts only on orders assigned to them (platform and others pass through to their own role checks). */
+export function assertOwnIfBeautician(actor: Principal, order: OrderRecord): void {
+  if (hasRole(actor, 'beautician') && !hasRole(actor, 'platform') && order.beauticianId !== actor.id) {
+    throw forbidden('this order is not assigned to you', 'not_your_order');
+  }
+}
+
+export interface ConsentInput {
+  party: ConsentRecord['party'];
+  decision: ConsentRecord['decision'];
+  mode: ConsentRecord['mode'];
+  appVersion: string;
+}
+
+export type ConsentView = Omit<ConsentRecord, 'recordedAt'> & { recordedAt: string };
+
+export async function recordConsent(deps: DomainDeps, actor: Principal, orderId: string, input: ConsentInput): Promise<ConsentView> {
+  if (input.mode === 'notified_no_objection' && (input.party !== 'customer' || input.decision !== 'consent')) {
+    throw badRequest('mode', 'notified_no_objection applies only to a customer who did not object');
+  }
+  const at = deps.clock.now();
+  const consent: ConsentRecord = { id: deps.ids.newId('con'), orderId, ...input, recordedBy: actor.id, recordedAt: at };
+  await deps.db.transaction(async (tx) => {
+    const order = await orders.lockOrder(tx, orderId);
+    if (!order) throw notFound('order');
+    assertOwnIfBeautician(actor, order);
+    await orders.insertConsent(tx, consent);
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'consent.recorded',
+      outcome: 'ok',
+      orderId,
+      details: { consentId: consent.id, party: input.party, decision: input.decision, mode: input.mode, appVersion: input.appVersion },
+    });
+  });
+  return { ...consent, recordedAt: at.toISOString() };
+}

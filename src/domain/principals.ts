@@ -1,0 +1,54 @@
+import { appendAudit } from '../audit/audit-log.js';
+import { conflict, notFound } from '../errors.js';
+import * as repo from '../store/db/principals.js';
+import type { DomainDeps } from './deps.js';
+import type { Principal } from './principal.js';
+import { hashToken, newToken } from './tokens.js';
+
+export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
+const BOOTSTRAP_LOCK = 7_042_003;
+
+export async function createPrincipal(deps: DomainDeps, actor: Principal, input: Principal): Promise<{ token: string }> {
+  const token = await newToken();
+  const at = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    if (!(await repo.insertPrincipal(tx, input, at))) throw conflict('principal_exists', `principal ${input.id} already exists`);
+    await repo.insertToken(tx, hashToken(token), input.id, at);
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'principal.created',
+      outcome: 'ok',
+      details: { principalId: input.id, department: input.department, roles: input.roles },
+    });
+  });
+  return { token };
+}
+
+export async function revokePrincipal(deps: DomainDeps, actor: Principal, id: string): Promise<void> {
+  if (id === actor.id) throw conflict('cannot_revoke_self', 'an admin cannot revoke itself');
+  const at = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    const existing = await repo.findPrincipal(tx, id);
+    if (!existing) throw notFound('principal');
+    if (!(await repo.revokePrincipal(tx, id, at))) throw conflict('already_revoked', `principal ${id} is already revoked`);
+    await appendAudit(tx, at, { actorId: actor.id, action: 'principal.revoked', outcome: 'ok', details: { principalId: id } });
+  });
+}
+
+/** Creates the first admin with the configured token, only while no active admin exists. */
+export async function bootstrapAdmin(deps: DomainDeps, token: string): Promise<boolean> {
+  const at = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    if (await repo.activeAdminExists(tx)) return false;
+    const admin: Principal = { id: BOOTSTRAP_ADMIN_ID, name: 'Bootstrap admin', department: 'administration', roles: ['admin'] };
+    if (!(await repo.insertPrincipal(tx, admin, at))) return false;
+    await repo.insertToken(tx, hashToken(token), admin.id, at);
+    await appendAudit(tx, at, { actorId: null, action: 'principal.bootstrapped', outcome: 'ok', details: { principalId: admin.id } });
+    return true;
+  });
+}
+
+export async function authenticate(deps: Pick<DomainDeps, 'db'>, token: string): Promise<Principal | null> {
+  return repo.findPrincipalByTokenHash(deps.db, hashToken(token));
+}

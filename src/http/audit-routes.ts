@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import { appendAudit, listAudit, verifyAudit } from '../audit/audit-log.js';
+import type { DomainDeps } from '../domain/deps.js';
+import { requireRole } from './auth.js';
+import { auditQuery } from './schemas.js';
+import { query } from './validate.js';
+
+export function auditRoutes(deps: DomainDeps): Router {
+  const router = Router();
+
+  router.get('/v1/audit', async (req, res) => {
+    requireRole(req, 'auditor', 'security_head');
+    const q = query(req, auditQuery);
+    res.json(await listAudit(deps.db, { orderId: q.orderId, afterId: q.after, limit: q.limit ?? 100 }));
+  });
+
+  router.get('/v1/audit/verify', async (req, res) => {
+    const actor = requireRole(req, 'auditor', 'security_head');
+    const result = await verifyAudit(deps.db);
+    await deps.db.transaction((tx) =>
+      appendAudit(tx, deps.clock.now(), { actorId: actor.id, action: 'audit.verified', outcome: 'ok', details: { ...result } }),
+    );
+    res.json(result);
+  });
+
+  return router;
+}

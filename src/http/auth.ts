@@ -1,0 +1,38 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { authenticate } from '../domain/principals.js';
+import { hasRole, type Principal, type Role } from '../domain/principal.js';
+import { forbidden, unauthorized } from '../errors.js';
+import type { Database } from '../store/db/database.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Set by `authenticated`; absent on public routes. */
+    principal?: Principal;
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]{16,256})$/;
+
+/** Resolves the bearer token to an active principal on every request: a revoked token stops working at once. */
+export function authenticated(db: Database): RequestHandler {
+  return async (req: Request, _res: Response, next: NextFunction) => {
+    const match = BEARER.exec(req.get('authorization') ?? '');
+    if (!match?.[1]) throw unauthorized();
+    const principal = await authenticate({ db }, match[1]);
+    if (!principal) throw unauthorized();
+    req.principal = principal;
+    next();
+  };
+}
+
+/** The authenticated principal; only call behind `authenticated`. */
+export function principalOf(req: Request): Principal {
+  if (!req.principal) throw unauthorized();
+  return req.principal;
+}
+
+export function requireRole(req: Request, ...roles: Role[]): Principal {
+  const p = principalOf(req);
+  if (!hasRole(p, ...roles)) throw forbidden(`this needs one of the roles: ${roles.join(', ')}`, 'wrong_role');
+  return p;
+}

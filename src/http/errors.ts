@@ -1,0 +1,98 @@
+import type { ErrorRequestHandler, Request } from 'express';
+import type { Logger } from 'pino';
+import { appendAudit } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import { isVaultError, VaultError, type ErrorKind } from '../errors.js';
+import type { Database } from '../store/db/database.js';
+
+/** The one place where errors become HTTP statuses and the SPEC error body. */
+const STATUS: Record<ErrorKind, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  too_large: 413,
+  unsupported_media_type: 415,
+  range_not_satisfiable: 416,
+  unavailable: 503,
+  integrity: 502,
+};
+
+// Refusals worth a line in the audit chain (SPEC step 9: every refusal is recorded).
+const AUDITED_REFUSALS = new Set<ErrorKind>(['unauthorized', 'forbidden', 'conflict', 'gone']);
+
+interface BodyParserError {
+  type: string;
+  status: number;
+}
+const isBodyParserError = (e: unknown): e is BodyParserError =>
+  typeof e === 'object' && e !== null && 'type' in e && 'status' in e && typeof e.type === 'string';
+
+/** Errors thrown by express.json()/express.raw() before our code runs. */
+function fromBodyParser(e: BodyParserError): VaultError {
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return new VaultError('bad_request', 'malformed_json', 'the body is not valid JSON', { field: 'body' });
+    case 'entity.too.large':
+      return new VaultError('too_large', 'too_large', 'the body is larger than this route accepts', { field: 'body' });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new VaultError('unsupported_media_type', 'unsupported_media_type', 'unsupported body encoding', { field: 'content-encoding' });
+    default:
+      return new VaultError('bad_request', 'bad_body', 'the body could not be read', { field: 'body' });
+  }
+}
+
+export function toVaultError(err: unknown): VaultError | null {
+  if (isVaultError(err)) return err;
+  if (isBodyParserError(err) && err.status >= 400 && err.status < 500) return fromBodyParser(err);
+  return null;
+}
+
+function paramOf(req: Request, name: string): string | null {
+  const v: unknown = req.params?.[name];
+  return typeof v === 'string' && v.length <= 128 ? v : null;
+}
+
+export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger }): ErrorRequestHandler {
+  return async (err: unknown, req, res, _next) => {
+    const known = toVaultError(err);
+    if (!known) deps.logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    else if (known.kind === 'unavailable') deps.logger.warn({ err: known.cause ?? known, path: req.path }, 'backing store unavailable');
+    if (!known) {
+      if (res.headersSent) res.destroy();
+      else res.status(500).json({ error: { code: 'internal', message: 'the vault could not complete this request' } });
+      return;
+    }
+    const e = known;
+    const status = STATUS[e.kind];
+
+    if (AUDITED_REFUSALS.has(e.kind)) {
+      try {
+        await deps.db.transaction((tx) =>
+          appendAudit(tx, deps.clock.now(), {
+            actorId: req.principal?.id ?? null,
+            action: 'request.refused',
+            outcome: 'refused',
+            orderId: paramOf(req, 'orderId'),
+            recordingId: paramOf(req, 'recordingId'),
+            details: { method: req.method, path: req.path.slice(0, 300), status, code: e.code },
+          }),
+        );
+      } catch (auditErr) {
+        deps.logger.error({ err: auditErr }, 'could not audit a refusal');
+      }
+    }
+
+    if (res.headersSent) {
+      // A stream already started: the only honest signal left is to cut it.
+      res.destroy();
+      return;
+    }
+    if (e.details.retryAfter !== undefined) res.set('Retry-After', String(e.details.retryAfter));
+    const { retryAfter: _r, ...extra } = e.details;
+    res.status(status).json({ error: { code: e.code, message: e.message, ...extra } });
+  };
+}

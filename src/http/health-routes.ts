@@ -1,0 +1,24 @@
+import { Router } from 'express';
+import type { DomainDeps } from '../domain/deps.js';
+
+export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>): Router {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    const check = async (ping: () => Promise<void>) => ping().then(() => 'ok' as const, () => 'unavailable' as const);
+    const [database, storage] = await Promise.all([check(() => deps.db.ping()), check(() => deps.blobs.ping())]);
+    const ready = database === 'ok' && storage === 'ok';
+    if (!ready) res.set('Retry-After', '5');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { database, storage } });
+  });
+
+  router.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  return router;
+}

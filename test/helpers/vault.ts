@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { parseKeks } from '../../src/crypto/keyring.js';
+import { getSodium, toBase64Url } from '../../src/crypto/sodium.js';
+import type { DomainDeps } from '../../src/domain/deps.js';
+import type { Principal, Role } from '../../src/domain/principal.js';
+import { bootstrapAdmin } from '../../src/domain/principals.js';
+import { createIdGenerator } from '../../src/ids.js';
+import { createMetrics } from '../../src/metrics.js';
+import type { BlobStore } from '../../src/store/blobs/blob-store.js';
+import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
+import { createS3BlobStore } from '../../src/store/blobs/s3.js';
+import type { Database } from '../../src/store/db/database.js';
+import { migrate } from '../../src/store/db/migrate.js';
+import { openPglite } from '../../src/store/db/pglite.js';
+import { freshPostgresSchema } from './postgres.js';
+import { startS3Server } from './s3.js';
+
+/** The two store pairs every integration suite runs on. */
+export type StorePair = 'pglite+fs' | 'postgres+s3';
+export const STORE_PAIRS: StorePair[] = ['pglite+fs', 'postgres+s3'];
+
+export const TEST_ADMIN_TOKEN = 'vv_test-admin-token-0123456789abcdef';
+
+export interface Stores {
+  db: Database;
+  blobs: BlobStore;
+  cleanup(): Promise<void>;
+}
+
+export async function openStores(pair: StorePair, dataDir: string): Promise<Stores> {
+  if (pair === 'pglite+fs') {
+    const db = await openPglite();
+    await migrate(db);
+    const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
+    return { db, blobs, cleanup: async () => { await blobs.close(); await db.close(); } };
+  }
+  const pg = await freshPostgresSchema();
+  const s3 = await startS3Server();
+  const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
+  return { db: pg.db, blobs, cleanup: async () => { await blobs.close(); await s3.stop(); await pg.cleanup(); } };
+}
+
+export interface TestVault {
+  deps: DomainDeps;
+  clock: ManualClock;
+  config: Config;
+  server: Server;
+  baseUrl: string;
+  adminToken: string;
+  /** Creates a principal through the API (as the admin) and returns its token. */
+  addPrincipal(p: { id: string; roles: Role[]; department?: string; name?: string }): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function fixedKeks(versions: number[] = [1]): Promise<string> {
+  const sodium = await getSodium();
+  return versions.map((v) => `${v}:${toBase64Url(sodium.crypto_generichash(32, `test-kek-${v}`))}`).join(',');
+}
+
+export async function startTestVault(pair: StorePair, env: Record<string, string> = {}): Promise<TestVault> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
+  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
+  const stores = await openStores(pair, dataDir);
+  const clock = new ManualClock(new Date());
+  const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock, ids: await createIdGenerator(), metrics: createMetrics() };
+  await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
+  const app = createApp({ ...deps, logger: pino({ level: 'silent' }) });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    deps,
+    clock,
+    config,
+    server,
+    baseUrl,
+    adminToken: TEST_ADMIN_TOKEN,
+    async addPrincipal(p) {
+      const principal: Principal = { id: p.id, name: p.name ?? p.id, department: p.department ?? 'operations', roles: p.roles };
+      const res = await fetch(`${baseUrl}/v1/principals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(principal),
+      });
+      if (res.status !== 201) throw new Error(`addPrincipal ${p.id}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stores.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
