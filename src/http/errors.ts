@@ -1,9 +1,10 @@
-import type { ErrorRequestHandler, Request } from 'express';
+import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { isVaultError, VaultError, type ErrorKind } from '../errors.js';
 import type { Database } from '../store/db/database.js';
+import { orderIdOf, type Subject } from '../store/db/subjects.js';
 
 /** The one place where errors become HTTP statuses and the SPEC error body. */
 const STATUS: Record<ErrorKind, number> = {
@@ -51,9 +52,34 @@ export function toVaultError(err: unknown): VaultError | null {
   return null;
 }
 
-function paramOf(req: Request, name: string): string | null {
-  const v: unknown = req.params?.[name];
-  return typeof v === 'string' && v.length <= 128 ? v : null;
+/**
+ * Which order, recording, request or hold a refused path named. Read from the
+ * path itself: by the time an error reaches this handler Express has already
+ * restored req.params to the app level.
+ */
+export function subjectOfPath(path: string): Subject {
+  const segs = path.split('/').map((seg) => {
+    try {
+      return decodeURIComponent(seg);
+    } catch {
+      return '';
+    }
+  });
+  const [, version, resource, id, sub, subId] = segs;
+  const ok = (v: string | undefined) => (v && v.length <= 128 ? v : undefined);
+  if (version !== 'v1') return {};
+  switch (resource) {
+    case 'orders':
+      return { orderId: ok(id) };
+    case 'recordings':
+      return { recordingId: ok(id) };
+    case 'access-requests':
+      return { requestId: ok(id), recordingId: sub === 'recordings' ? ok(subId) : undefined };
+    case 'holds':
+      return { holdId: ok(id) };
+    default:
+      return {};
+  }
 }
 
 export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger }): ErrorRequestHandler {
@@ -71,16 +97,19 @@ export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger 
 
     if (AUDITED_REFUSALS.has(e.kind)) {
       try {
-        await deps.db.transaction((tx) =>
-          appendAudit(tx, deps.clock.now(), {
+        // The order the refused request was about, from whichever id its path named.
+        const subject = subjectOfPath(req.path);
+        await deps.db.transaction(async (tx) => {
+          const orderId = await orderIdOf(tx, subject);
+          await appendAudit(tx, deps.clock.now(), {
             actorId: req.principal?.id ?? null,
             action: 'request.refused',
             outcome: 'refused',
-            orderId: paramOf(req, 'orderId'),
-            recordingId: paramOf(req, 'recordingId'),
+            orderId,
+            recordingId: subject.recordingId ?? null,
             details: { method: req.method, path: req.path.slice(0, 300), status, code: e.code },
-          }),
-        );
+          });
+        });
       } catch (auditErr) {
         deps.logger.error({ err: auditErr }, 'could not audit a refusal');
       }

@@ -62,7 +62,7 @@ export interface TestVault {
 
 export async function fixedKeks(versions: number[] = [1]): Promise<string> {
   const sodium = await getSodium();
-  return versions.map((v) => `${v}:${toBase64Url(sodium.crypto_generichash(32, `test-kek-${v}`))}`).join(',');
+  return versions.map((v) => `${v}:${toBase64Url(sodium.crypto_generichash(32, `test-kek-${v}`, null))}`).join(',');
 }
 
 export async function startTestVault(pair: StorePair, env: Record<string, string> = {}): Promise<TestVault> {

@@ -2,10 +2,11 @@
  * One small query interface with two implementations: PostgreSQL through `pg`
  * (postgres.ts) and embedded PGlite (pglite.ts). Same SQL on both.
  */
-export type Row = Record<string, unknown>;
+/** A result row; repositories name its columns with their own row interfaces. */
+export type Row = object;
 
 export interface Queryable {
-  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  query<T extends Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
 export interface Database extends Queryable {

@@ -39,7 +39,7 @@ export function openPostgres(options: PostgresOptions): Database {
 
   const run = async <T extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     try {
-      return (await client.query<T>(sql, params as unknown[] | undefined)).rows;
+      return (await client.query(sql, params as unknown[] | undefined)).rows as T[];
     } catch (err) {
       throw translate(err);
     }

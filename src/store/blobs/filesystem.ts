@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { BlobStore, ByteRange, CallOptions, DeleteOutcome, ObjectMetadata } from './blob-store.js';
+import { assertSafeKey } from './keys.js';
+
+const TEMP_SUFFIX = '.partial';
+
+const isErrno = (err: unknown, code: string): boolean =>
+  typeof err === 'object' && err !== null && 'code' in err && (err as NodeJS.ErrnoException).code === code;
+
+function checkSignal(signal?: AbortSignal): void {
+  signal?.throwIfAborted();
+}
+
+/**
+ * The embedded default: one file per object under `root`. A put writes a temp
+ * file, fsyncs it, renames it over the final name and fsyncs the directory, so
+ * an object is either absent or whole, even across a crash.
+ */
+export async function createFilesystemBlobStore(rootDir: string): Promise<BlobStore> {
+  const root = path.resolve(rootDir);
+  await mkdir(root, { recursive: true });
+
+  const resolve = (key: string, prefix = false): string => {
+    assertSafeKey(key, { prefix });
+    const full = path.resolve(root, key);
+    if (full !== root && !full.startsWith(root + path.sep)) throw new Error('object key escapes the store');
+    return full;
+  };
+
+  async function fsyncDir(dir: string): Promise<void> {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function walk(dir: string, out: string[]): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return;
+      throw err;
+    }
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full, out);
+      else if (e.isFile() && !e.name.endsWith(TEMP_SUFFIX)) out.push(path.relative(root, full).split(path.sep).join('/'));
+    }
+  }
+
+  const store: BlobStore = {
+    async put(key: string, body: Uint8Array, options?: CallOptions): Promise<void> {
+      const final = resolve(key);
+      checkSignal(options?.signal);
+      const dir = path.dirname(final);
+      await mkdir(dir, { recursive: true });
+      const temp = `${final}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(body);
+        await handle.sync();
+      } catch (err) {
+        await handle.close();
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await handle.close();
+      try {
+        checkSignal(options?.signal);
+        await rename(temp, final);
+      } catch (err) {
+        await unlink(temp).catch(() => undefined);
+        throw err;
+      }
+      await fsyncDir(dir);
+    },
+
+    async get(key: string, options?: CallOptions & { range?: ByteRange }): Promise<Buffer | null> {
+      const file = resolve(key);
+      checkSignal(options?.signal);
+      let handle;
+      try {
+        handle = await open(file, 'r');
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return null;
+        throw err;
+      }
+      try {
+        if (!options?.range) return await handle.readFile();
+        const { start, end } = options.range;
+        const size = (await handle.stat()).size;
+        const last = Math.min(end, size - 1);
+        if (start > last) return Buffer.alloc(0);
+        const buf = Buffer.alloc(last - start + 1);
+        let read = 0;
+        while (read < buf.length) {
+          const { bytesRead } = await handle.read(buf, read, buf.length - read, start + read);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+        }
+        return buf.subarray(0, read);
+      } finally {
+        await handle.close();
+      }
+    },
+
+    async head(key: string, options?: CallOptions): Promise<ObjectMetadata | null> {
+      const file = resolve(key);
+      checkSignal(options?.signal);
+      try {
+        const s = await stat(file);
+        return { key, size: s.size, lastModified: s.mtime };
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return null;
+        throw err;
+      }
+    },
+
+    async delete(key: string, options?: CallOptions): Promise<DeleteOutcome> {
+      const file = resolve(key);
+      checkSignal(options?.signal);
+      try {
+        await unlink(file);
+        return 'DELETED';
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) return 'NOT_FOUND';
+        throw err;
+      }
+    },
+
+    async list(prefix: string, options?: CallOptions): Promise<string[]> {
+      resolve(prefix, true);
+      checkSignal(options?.signal);
+      // Walk only the deepest directory the prefix names, then filter by the full prefix.
+      const slash = prefix.lastIndexOf('/');
+      const base = slash >= 0 ? path.join(root, prefix.slice(0, slash)) : root;
+      const keys: string[] = [];
+      await walk(base, keys);
+      return keys.filter((k) => k.startsWith(prefix)).sort();
+    },
+
+    async deletePrefix(prefix: string, options?: CallOptions): Promise<number> {
+      const keys = await store.list(prefix, options);
+      let deleted = 0;
+      for (const key of keys) {
+        checkSignal(options?.signal);
+        if ((await store.delete(key)) === 'DELETED') deleted += 1;
+      }
+      if (prefix.endsWith('/')) {
+        // Tidy the now-empty directory; a concurrent writer may have refilled it.
+        await rmdir(resolve(prefix, true)).catch((err: unknown) => {
+          if (!isErrno(err, 'ENOENT') && !isErrno(err, 'ENOTEMPTY')) throw err;
+        });
+      }
+      return deleted;
+    },
+
+    async ping(): Promise<void> {
+      await stat(root);
+    },
+
+    async close(): Promise<void> {},
+  };
+  return store;
+}
+
