@@ -1,0 +1,229 @@
+import { appendAudit } from '../audit/audit-log.js';
+import { addMs } from '../durations.js';
+import { forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
+import * as repo from '../store/db/access-requests.js';
+import type { AccessDecisionRecord, AccessRequestRecord, Purpose } from '../store/db/access-requests.js';
+import type { Queryable } from '../store/db/database.js';
+import * as orders from '../store/db/orders.js';
+import type { DomainDeps } from './deps.js';
+import { hasRole, type Principal } from './principal.js';
+import { effectiveStatus, isPastExpiry, planDecision, type Decision, type RequestStatus, type SignOff } from './sign-off.js';
+
+/**
+ * Access requests (SPEC steps 5-7): a dispute officer files one for an order;
+ * a department head and a security head sign it off. Every decision runs in one
+ * transaction holding the request's row lock, so concurrent deciders queue and
+ * each sees the decisions before it: exactly one of them moves it to approved.
+ */
+export interface DecisionView {
+  deciderId: string;
+  decision: Decision;
+  countedAs: SignOff;
+  comment: string;
+  decidedAt: string;
+}
+
+export interface AccessRequestView {
+  id: string;
+  orderId: string;
+  requesterId: string;
+  purpose: Purpose;
+  reason: string;
+  ticketRef: string;
+  status: RequestStatus;
+  createdAt: string;
+  expiresAt: string;
+  decisions: DecisionView[];
+  approvedAt?: string;
+  grantExpiresAt?: string;
+}
+
+export function toView(r: AccessRequestRecord, decisions: readonly AccessDecisionRecord[], now: Date): AccessRequestView {
+  const view: AccessRequestView = {
+    id: r.id,
+    orderId: r.orderId,
+    requesterId: r.requesterId,
+    purpose: r.purpose,
+    reason: r.reason,
+    ticketRef: r.ticketRef,
+    status: effectiveStatus(r, now),
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+    decisions: decisions
+      .filter((d) => d.requestId === r.id)
+      .map((d) => ({ deciderId: d.deciderId, decision: d.decision, countedAs: d.countedAs, comment: d.comment, decidedAt: d.decidedAt.toISOString() })),
+  };
+  if (r.status === 'approved' && r.decidedAt && r.grantExpiresAt) {
+    view.approvedAt = r.decidedAt.toISOString();
+    view.grantExpiresAt = r.grantExpiresAt.toISOString();
+  }
+  return view;
+}
+
+export interface FileRequestInput {
+  orderId: string;
+  purpose: Purpose;
+  reason: string;
+  ticketRef: string;
+}
+
+export async function fileRequest(deps: DomainDeps, actor: Principal, input: FileRequestInput): Promise<AccessRequestView> {
+  if (!hasRole(actor, 'dispute_staff')) throw forbidden('only dispute_staff files access requests', 'wrong_role');
+  const at = deps.clock.now();
+  const record = {
+    id: deps.ids.newId('req'),
+    orderId: input.orderId,
+    requesterId: actor.id,
+    requesterDepartment: actor.department,
+    purpose: input.purpose,
+    reason: input.reason,
+    ticketRef: input.ticketRef,
+    createdAt: at,
+    expiresAt: addMs(at, deps.config.requestTtlMs),
+  };
+  await deps.db.transaction(async (tx) => {
+    const order = await orders.findOrder(tx, input.orderId);
+    if (!order) throw notFound('order');
+    if (order.shreddedAt) throw gone('order_shredded', "this order's recordings were destroyed at the end of retention");
+    await repo.insertRequest(tx, record);
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'access_request.filed',
+      outcome: 'ok',
+      orderId: input.orderId,
+      details: {
+        requestId: record.id,
+        purpose: input.purpose,
+        reason: input.reason,
+        ticketRef: input.ticketRef,
+        department: actor.department,
+        expiresAt: record.expiresAt.toISOString(),
+      },
+    });
+  });
+  return toView({ ...record, status: 'pending', decidedAt: null, grantExpiresAt: null }, [], at);
+}
+
+/** Who sees which requests: auditors and security heads all, department heads their department's, staff their own. */
+type Scope = { all: true } | { all: false; requesterId?: string; department?: string };
+
+function scopeOf(actor: Principal): Scope {
+  if (hasRole(actor, 'auditor', 'security_head')) return { all: true };
+  const scope: Scope = { all: false };
+  if (hasRole(actor, 'dispute_staff')) scope.requesterId = actor.id;
+  if (hasRole(actor, 'department_head')) scope.department = actor.department;
+  if (scope.requesterId === undefined && scope.department === undefined) {
+    throw forbidden('reading access requests needs dispute_staff, a manager role or auditor', 'wrong_role');
+  }
+  return scope;
+}
+
+function canSee(scope: Scope, r: AccessRequestRecord): boolean {
+  return scope.all || r.requesterId === scope.requesterId || r.requesterDepartment === scope.department;
+}
+
+async function markExpired(tx: Queryable, at: Date, id?: string): Promise<number> {
+  const expired = await repo.expirePending(tx, at, id);
+  for (const r of expired) {
+    await appendAudit(tx, at, {
+      actorId: null,
+      action: 'access_request.expired',
+      outcome: 'ok',
+      orderId: r.orderId,
+      details: { requestId: r.id, expiresAt: r.expiresAt.toISOString() },
+    });
+  }
+  return expired.length;
+}
+
+/** Marks every pending request past its expiry as expired, audited; the retention sweeper calls this. */
+export async function expireStaleRequests(deps: Pick<DomainDeps, 'db' | 'clock'>): Promise<number> {
+  const at = deps.clock.now();
+  return deps.db.transaction((tx) => markExpired(tx, at));
+}
+
+export interface ListFilter {
+  orderId?: string;
+  status?: RequestStatus;
+  limit?: number;
+}
+
+export async function listRequestsFor(deps: DomainDeps, actor: Principal, filter: ListFilter): Promise<{ requests: AccessRequestView[] }> {
+  const scope = scopeOf(actor);
+  await expireStaleRequests(deps);
+  const at = deps.clock.now();
+  const records = await repo.listRequests(deps.db, {
+    ...(scope.all ? {} : { requesterId: scope.requesterId, department: scope.department }),
+    orderId: filter.orderId,
+    status: filter.status,
+    limit: filter.limit ?? 100,
+  });
+  const decisions = await repo.listDecisions(deps.db, records.map((r) => r.id));
+  return { requests: records.map((r) => toView(r, decisions, at)) };
+}
+
+export async function readRequest(deps: DomainDeps, actor: Principal, id: string): Promise<AccessRequestView> {
+  const scope = scopeOf(actor);
+  const at = deps.clock.now();
+  let record = await repo.findRequest(deps.db, id);
+  if (!record) throw notFound('access request');
+  if (!canSee(scope, record)) throw forbidden('this access request is not yours to read', 'not_your_request');
+  if (isPastExpiry(record, at)) {
+    await deps.db.transaction((tx) => markExpired(tx, at, id));
+    record = { ...record, status: 'expired' };
+  }
+  return toView(record, await repo.listDecisions(deps.db, [id]), at);
+}
+
+export interface DecideInput {
+  decision: Decision;
+  comment: string;
+}
+
+export async function decideRequest(deps: DomainDeps, actor: Principal, id: string, input: DecideInput): Promise<AccessRequestView> {
+  const at = deps.clock.now();
+  const result = await deps.db.transaction(async (tx): Promise<{ view: AccessRequestView } | { refusal: VaultError }> => {
+    const request = await repo.findRequest(tx, id, { forUpdate: true });
+    if (!request) throw notFound('access request');
+    const decisions = await repo.listDecisions(tx, [id]);
+    let plan;
+    try {
+      plan = planDecision(request, decisions, actor, input.decision, at);
+    } catch (e) {
+      // An expired request is marked so before the refusal, and that mark must commit.
+      if (isVaultError(e) && e.code === 'request_expired' && request.status === 'pending') {
+        await markExpired(tx, at, id);
+        return { refusal: e };
+      }
+      throw e;
+    }
+    const decision: AccessDecisionRecord = { requestId: id, deciderId: actor.id, decision: input.decision, countedAs: plan.countedAs, comment: input.comment, decidedAt: at };
+    await repo.insertDecision(tx, decision);
+    let settled = request;
+    if (plan.outcome !== 'pending') {
+      const grantExpiresAt = plan.outcome === 'approved' ? addMs(at, deps.config.grantTtlMs) : null;
+      // The row lock makes this the only writer; a false here would mean the lock did not hold.
+      if (!(await repo.settleRequest(tx, id, { status: plan.outcome, decidedAt: at, grantExpiresAt }))) {
+        throw new Error('access request left pending under its own row lock');
+      }
+      settled = { ...request, status: plan.outcome, decidedAt: at, grantExpiresAt };
+    }
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'access_request.decided',
+      outcome: 'ok',
+      orderId: request.orderId,
+      details: {
+        requestId: id,
+        decision: input.decision,
+        countedAs: plan.countedAs,
+        comment: input.comment,
+        status: plan.outcome,
+        ...(settled.grantExpiresAt ? { grantExpiresAt: settled.grantExpiresAt.toISOString() } : {}),
+      },
+    });
+    return { view: toView(settled, [...decisions, decision], at) };
+  });
+  if ('refusal' in result) throw result.refusal;
+  return result.view;
+}

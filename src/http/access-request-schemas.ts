@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { PURPOSES } from '../store/db/access-requests.js';
+import { id } from './schemas.js';
+
+/** Request schemas of the access-request and playback routes (strict: unknown fields are bad input). */
+export const fileRequestBody = z.strictObject({
+  orderId: id,
+  purpose: z.enum(PURPOSES),
+  reason: z.string().trim().min(1, 'must not be empty').max(2000),
+  ticketRef: z.string().trim().min(1, 'must not be empty').max(100),
+});
+
+export const decisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  // A sign-off someone may have to defend later says why.
+  comment: z.string().trim().min(1, 'must not be empty').max(2000),
+});
+
+export const requestParams = z.strictObject({ id });
+export const audioParams = z.strictObject({ id, recordingId: id });
+
+export const FORMATS = ['original', 'mp3', 'wav', 'ogg'] as const;
+export const audioQuery = z.strictObject({
+  format: z.enum(FORMATS).default('original'),
+});
+
+export const listRequestsQuery = z.strictObject({
+  orderId: id.optional(),
+  status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional(),
+  limit: z.string().regex(/^[0-9]{1,4}$/, 'must be a number').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+});

@@ -1,0 +1,156 @@
+import type { Decision, RequestStatus, SignOff } from '../../domain/sign-off.js';
+import type { Queryable } from './database.js';
+
+export const PURPOSES = ['dispute', 'safety', 'compliance_check', 'legal_request'] as const;
+export type Purpose = (typeof PURPOSES)[number];
+
+export interface AccessRequestRecord {
+  id: string;
+  orderId: string;
+  requesterId: string;
+  requesterDepartment: string;
+  purpose: Purpose;
+  reason: string;
+  ticketRef: string;
+  status: RequestStatus;
+  createdAt: Date;
+  expiresAt: Date;
+  /** when it was approved or rejected */
+  decidedAt: Date | null;
+  grantExpiresAt: Date | null;
+}
+
+export interface AccessDecisionRecord {
+  requestId: string;
+  deciderId: string;
+  decision: Decision;
+  countedAs: SignOff;
+  comment: string;
+  decidedAt: Date;
+}
+
+type RequestRow = {
+  id: string;
+  order_id: string;
+  requester_id: string;
+  requester_department: string;
+  purpose: Purpose;
+  reason: string;
+  ticket_ref: string;
+  status: RequestStatus;
+  created_at: Date;
+  expires_at: Date;
+  decided_at: Date | null;
+  grant_expires_at: Date | null;
+};
+
+type DecisionRow = {
+  request_id: string;
+  decider_id: string;
+  decision: Decision;
+  counted_as: SignOff;
+  comment: string;
+  decided_at: Date;
+};
+
+const toRequest = (r: RequestRow): AccessRequestRecord => ({
+  id: r.id,
+  orderId: r.order_id,
+  requesterId: r.requester_id,
+  requesterDepartment: r.requester_department,
+  purpose: r.purpose,
+  reason: r.reason,
+  ticketRef: r.ticket_ref,
+  status: r.status,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  decidedAt: r.decided_at,
+  grantExpiresAt: r.grant_expires_at,
+});
+
+const toDecision = (r: DecisionRow): AccessDecisionRecord => ({
+  requestId: r.request_id,
+  deciderId: r.decider_id,
+  decision: r.decision,
+  countedAs: r.counted_as,
+  comment: r.comment,
+  decidedAt: r.decided_at,
+});
+
+export async function insertRequest(q: Queryable, r: Omit<AccessRequestRecord, 'status' | 'decidedAt' | 'grantExpiresAt'>): Promise<void> {
+  await q.query(
+    `INSERT INTO access_requests (id, order_id, requester_id, requester_department, purpose, reason, ticket_ref, status, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)`,
+    [r.id, r.orderId, r.requesterId, r.requesterDepartment, r.purpose, r.reason, r.ticketRef, r.createdAt, r.expiresAt],
+  );
+}
+
+/** With `forUpdate`, the row stays locked until the transaction ends: deciders of one request queue up here. */
+export async function findRequest(q: Queryable, id: string, { forUpdate = false } = {}): Promise<AccessRequestRecord | null> {
+  const [row] = await q.query<RequestRow>(`SELECT * FROM access_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return row ? toRequest(row) : null;
+}
+
+/** Without requesterId and department: every request. With one or both: requests matching either. */
+export interface RequestFilter {
+  /** requests filed by this principal */
+  requesterId?: string;
+  /** requests filed by staff of this department */
+  department?: string;
+  orderId?: string;
+  status?: RequestStatus;
+  limit: number;
+}
+
+/** Newest first. Visibility is the domain's: it passes the scope in. */
+export async function listRequests(q: Queryable, f: RequestFilter): Promise<AccessRequestRecord[]> {
+  const rows = await q.query<RequestRow>(
+    `SELECT * FROM access_requests
+      WHERE (($1::text IS NULL AND $2::text IS NULL) OR requester_id = $1 OR requester_department = $2)
+        AND ($3::text IS NULL OR order_id = $3)
+        AND ($4::text IS NULL OR status = $4)
+      ORDER BY created_at DESC, id DESC
+      LIMIT $5`,
+    [f.requesterId ?? null, f.department ?? null, f.orderId ?? null, f.status ?? null, f.limit],
+  );
+  return rows.map(toRequest);
+}
+
+export async function insertDecision(q: Queryable, d: AccessDecisionRecord): Promise<void> {
+  await q.query(
+    `INSERT INTO access_decisions (request_id, decider_id, decision, counted_as, comment, decided_at)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [d.requestId, d.deciderId, d.decision, d.countedAs, d.comment, d.decidedAt],
+  );
+}
+
+export async function listDecisions(q: Queryable, requestIds: readonly string[]): Promise<AccessDecisionRecord[]> {
+  if (requestIds.length === 0) return [];
+  const rows = await q.query<DecisionRow>('SELECT * FROM access_decisions WHERE request_id = ANY($1::text[]) ORDER BY decided_at, decider_id', [requestIds]);
+  return rows.map(toDecision);
+}
+
+/** Moves a pending request to its outcome; false when it was no longer pending (the caller holds the row lock). */
+export async function settleRequest(
+  q: Queryable,
+  id: string,
+  to: { status: 'approved' | 'rejected'; decidedAt: Date; grantExpiresAt: Date | null },
+): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE access_requests SET status = $2, decided_at = $3, grant_expires_at = $4 WHERE id = $1 AND status = 'pending' RETURNING id`,
+    [id, to.status, to.decidedAt, to.grantExpiresAt],
+  );
+  return rows.length === 1;
+}
+
+/** Marks pending requests past their expiry as expired; one id when given, else all of them. Returns what changed. */
+export async function expirePending(q: Queryable, now: Date, id?: string): Promise<{ id: string; orderId: string; expiresAt: Date }[]> {
+  const rows = await q.query<{ id: string; order_id: string; expires_at: Date }>(
+    `UPDATE access_requests SET status = 'expired'
+      WHERE status = 'pending' AND expires_at <= $1 AND ($2::text IS NULL OR id = $2)
+      RETURNING id, order_id, expires_at`,
+    [now, id ?? null],
+  );
+  return rows.map((r) => ({ id: r.id, orderId: r.order_id, expiresAt: r.expires_at }));
+}
+
