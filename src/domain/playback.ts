@@ -1,0 +1,339 @@
+import { Readable } from 'node:stream';
+import { appendAudit } from '../audit/audit-log.js';
+import { decryptChunk } from '../crypto/chunk-format.js';
+import { openSealedContentKey, unwrapOrderSecretKey } from '../crypto/order-keys.js';
+import { ChunkIntegrityError, KeyIntegrityError, KeyUnavailableError } from '../crypto/errors.js';
+import { getSodium } from '../crypto/sodium.js';
+import { conflict, forbidden, gone, notFound, unavailable, VaultError } from '../errors.js';
+import * as requests from '../store/db/access-requests.js';
+import type { AccessRequestRecord } from '../store/db/access-requests.js';
+import { chunkObjectKeys, chunkSizes } from '../store/db/chunk-reads.js';
+import type { Queryable } from '../store/db/database.js';
+import * as orders from '../store/db/orders.js';
+import type { OrderRecord } from '../store/db/orders.js';
+import * as recordings from '../store/db/recordings.js';
+import type { RecordingRecord } from '../store/db/recordings.js';
+import { chunkWindow, decideRange, type ChunkWindow, type PlainRange } from './byte-ranges.js';
+import type { DomainDeps } from './deps.js';
+import type { Principal } from './principal.js';
+import { effectiveStatus } from './sign-off.js';
+
+/**
+ * Approved playback (SPEC step 7): only the requester of an approved request
+ * whose grant has not run out, only recordings of the order it names. The
+ * order's secret key is unwrapped for this one stream, opens the recording's
+ * content key and is wiped at once; the content key is wiped when the stream
+ * ends. Chunks are fetched, authenticated and sent one by one, so memory does
+ * not grow with the recording. Any chunk that does not authenticate, or is
+ * missing, ends the stream (fail closed), is counted and is audited.
+ */
+export type PlaybackFormat = 'original' | 'mp3' | 'wav' | 'ogg';
+
+export interface PlaybackGrant {
+  request: AccessRequestRecord;
+  recording: RecordingRecord;
+  order: OrderRecord;
+}
+
+export async function authorizePlayback(deps: Pick<DomainDeps, 'clock'>, q: Queryable, actor: Principal, requestId: string, recordingId: string): Promise<PlaybackGrant> {
+  const now = deps.clock.now();
+  const request = await requests.findRequest(q, requestId);
+  if (!request) throw notFound('access request');
+  if (request.requesterId !== actor.id) throw forbidden('only the officer who filed this access request may play its audio', 'not_your_request');
+  const status = effectiveStatus(request, now);
+  if (status === 'expired') throw gone('request_expired', 'this access request expired before it was decided');
+  if (status !== 'approved') throw forbidden(`this access request is ${status}; audio plays only after both sign-offs`, 'request_not_approved');
+  if (!request.grantExpiresAt || now.getTime() >= request.grantExpiresAt.getTime()) {
+    throw gone('grant_expired', 'the time to play this approved request has run out; file a new request');
+  }
+  const recording = await recordings.findRecording(q, recordingId);
+  if (!recording) throw notFound('recording');
+  if (recording.orderId !== request.orderId) throw forbidden('this recording belongs to another order than the request names', 'recording_not_in_request');
+  const order = await orders.findOrder(q, request.orderId);
+  if (!order) throw notFound('order');
+  if (recording.status === 'expired' || order.shreddedAt || !order.wrappedSecretKey) {
+    throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
+  }
+  if (recording.status === 'recording') throw conflict('recording_in_progress', 'this recording is still being uploaded');
+  return { request, recording, order };
+}
+
+/** Which chunks make the recording and which of them is the final one. */
+interface ChunkPlan {
+  /** plaintext size of each seq 0..n-1 */
+  sizes: Int32Array;
+  /** true when the last seq must authenticate as final; 'either' for an incomplete recording's last chunk */
+  lastFinal: true | 'either';
+  /** a sealed recording whose rows are not all there: the first missing seq */
+  missingSeq: number | null;
+}
+
+async function planChunks(q: Queryable, recording: RecordingRecord): Promise<ChunkPlan> {
+  const rows = await chunkSizes(q, recording.id);
+  let contiguous = 0;
+  while (contiguous < rows.length && rows[contiguous]?.seq === contiguous) contiguous++;
+  if (recording.status === 'sealed') {
+    const count = recording.chunkCount ?? 0;
+    const usable = Math.min(contiguous, count);
+    const sizes = Int32Array.from(rows.slice(0, usable), (r) => r.plaintextSize);
+    // Rows missing from a sealed recording (never the case unless the database was changed) fail closed at the first hole.
+    return { sizes, lastFinal: true, missingSeq: usable < count ? usable : null };
+  }
+  // incomplete: the contiguous prefix from seq 0; its last chunk may or may not be the phone's final one.
+  return { sizes: Int32Array.from(rows.slice(0, contiguous), (r) => r.plaintextSize), lastFinal: 'either', missingSeq: null };
+}
+
+export type OpenedPlayback =
+  | { kind: 'unsatisfiable'; total: number }
+  | { kind: 'stream'; mimeType: string; total: number; range: PlainRange | null; length: number; body: Readable };
+
+export interface OpenOptions {
+  format: PlaybackFormat;
+  rangeHeader?: string;
+}
+
+/**
+ * Re-checks the grant, audits the start, unwraps the keys and decrypts the
+ * first chunk before returning, so that a caller can still answer with a clean
+ * error status when that chunk fails.
+ */
+export async function openPlayback(deps: DomainDeps, actor: Principal, grant: PlaybackGrant, options: OpenOptions): Promise<OpenedPlayback> {
+  const at = deps.clock.now();
+  const requestId = grant.request.id;
+  const started = await deps.db.transaction(async (tx) => {
+    // The grant is checked again where the start is audited: it may have run out, or retention struck, meanwhile.
+    const { recording, order } = await authorizePlayback(deps, tx, actor, requestId, grant.recording.id);
+    const plan = await planChunks(tx, recording);
+    let total = 0;
+    for (const s of plan.sizes) total += s;
+    const decision = decideRange(options.rangeHeader, total);
+    const range = decision.kind === 'partial' ? decision.range : null;
+    const audited = { requestId, format: options.format, range: options.rangeHeader ?? null, total, chunks: plan.sizes.length };
+    if (decision.kind === 'unsatisfiable') {
+      await appendAudit(tx, at, { actorId: actor.id, action: 'playback.refused', outcome: 'refused', orderId: order.orderId, recordingId: recording.id, details: { ...audited, status: 416 } });
+      return { recording, order, plan, total, range, unsatisfiable: true };
+    }
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'playback.started',
+      outcome: 'ok',
+      orderId: order.orderId,
+      recordingId: recording.id,
+      details: { ...audited, served: range ? `${range.start}-${range.end}` : null, status: range ? 206 : 200 },
+    });
+    return { recording, order, plan, total, range, unsatisfiable: false };
+  });
+  if (started.unsatisfiable) return { kind: 'unsatisfiable', total: started.total };
+
+  const { recording, order, plan, total, range } = started;
+  const where = { actor, requestId, orderId: order.orderId, recordingId: recording.id, format: options.format };
+  // A sealed recording whose chunk rows are not all there cannot be played whole: fail closed before any key is opened.
+  if (plan.missingSeq !== null) throw await integrityFailure(deps, where, plan.missingSeq, 'missing');
+  const contentKey = await unsealContentKey(deps, order, recording).catch(async (err: unknown) => {
+    if (err instanceof KeyIntegrityError) throw await integrityFailure(deps, where, null, 'key_not_authentic');
+    if (err instanceof KeyUnavailableError) throw unavailable('the key encryption key of this order', err, 3600);
+    throw err;
+  });
+  const body = new PlaintextStream(deps, { ...where, contentKey, sizes: plan.sizes, lastFinal: plan.lastFinal, window: chunkWindow(plan.sizes, range) });
+  try {
+    await body.prime();
+  } catch (err) {
+    body.destroy();
+    throw err;
+  }
+  return { kind: 'stream', mimeType: recording.mimeType, total, range, length: range ? range.end - range.start + 1 : total, body };
+}
+
+async function unsealContentKey(deps: DomainDeps, order: OrderRecord, recording: RecordingRecord): Promise<Uint8Array> {
+  const sodium = await getSodium();
+  if (!order.wrappedSecretKey) throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
+  const secretKey = unwrapOrderSecretKey(deps.keyring, { orderId: order.orderId, wrappedSecretKey: order.wrappedSecretKey, kekVersion: order.kekVersion });
+  try {
+    return openSealedContentKey({ publicKey: order.publicKey, secretKey, sealedContentKey: recording.sealedContentKey });
+  } finally {
+    sodium.memzero(secretKey);
+  }
+}
+
+/** How far ahead ciphertext is fetched: enough to hide storage latency, bounded so memory is too. */
+const PREFETCH_CHUNKS = 4;
+const PREFETCH_BYTES = 4 * 1024 * 1024;
+const KEY_PAGE = 256;
+
+interface Where {
+  actor: Principal;
+  requestId: string;
+  orderId: string;
+  recordingId: string;
+  format: PlaybackFormat;
+}
+
+interface StreamContext extends Where {
+  contentKey: Uint8Array;
+  sizes: Int32Array;
+  lastFinal: true | 'either';
+  window: ChunkWindow | null;
+}
+
+type FailureReason = 'not_authentic' | 'missing' | 'key_not_authentic';
+
+/** Counts and audits (in its own transaction) a chunk that failed; returns the error that ends the stream. */
+async function integrityFailure(deps: DomainDeps, where: Where, seq: number | null, reason: FailureReason): Promise<VaultError> {
+  deps.metrics.integrityFailures.inc();
+  const at = deps.clock.now();
+  await deps.db.transaction((tx) =>
+    appendAudit(tx, at, {
+      actorId: where.actor.id,
+      action: 'playback.integrity_failure',
+      outcome: 'failed',
+      orderId: where.orderId,
+      recordingId: where.recordingId,
+      details: { requestId: where.requestId, seq, reason, format: where.format },
+    }),
+  );
+  const message =
+    seq === null
+      ? "this recording's keys did not authenticate; playback stopped"
+      : `chunk ${seq} of this recording ${reason === 'missing' ? 'is missing from storage' : 'did not authenticate'}; playback stopped`;
+  return new VaultError('integrity', 'integrity_failure', message);
+}
+
+/** Decrypted plaintext of one window of chunks, pulled chunk by chunk with backpressure. */
+class PlaintextStream extends Readable {
+  private next: number;
+  private sent = 0;
+  private pumping = false;
+  private primed: Buffer | null = null;
+  private readonly inFlight = new Map<number, Promise<Buffer | null>>();
+  private readonly keyPages = new Map<number, Promise<Map<number, string>>>();
+  private readonly abort = new AbortController();
+  private wiped = false;
+
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly ctx: StreamContext,
+  ) {
+    super({ highWaterMark: 256 * 1024 });
+    this.next = ctx.window?.firstIndex ?? 0;
+  }
+
+  /** Decrypts the first chunk now so a failure there can still become an error status. */
+  async prime(): Promise<void> {
+    if (this.ctx.window && this.next <= this.ctx.window.lastIndex) this.primed = await this.produce();
+  }
+
+  override _read(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    this.pump().then(
+      () => {
+        this.pumping = false;
+      },
+      (err: unknown) => {
+        this.pumping = false;
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  }
+
+  private async pump(): Promise<void> {
+    const last = this.ctx.window?.lastIndex ?? -1;
+    for (;;) {
+      if (this.destroyed) return;
+      let out: Buffer;
+      if (this.primed) {
+        out = this.primed;
+        this.primed = null;
+      } else if (this.next <= last) {
+        out = await this.produce();
+        if (this.destroyed) return;
+      } else {
+        this.push(null);
+        return;
+      }
+      // Empty chunks are authenticated but add nothing; pushing empty buffers would stall the stream.
+      if (out.length > 0 && !this.push(out)) return;
+    }
+  }
+
+  private async produce(): Promise<Buffer> {
+    const window = this.ctx.window;
+    if (!window) throw new Error('no window to produce from');
+    const seq = this.next++;
+    this.fetchAhead(seq, window.lastIndex);
+    const pending = this.inFlight.get(seq);
+    this.inFlight.delete(seq);
+    const ciphertext = pending ? await pending : null;
+    if (!ciphertext) return this.fail(seq, 'missing');
+    const plaintext = this.decrypt(seq, ciphertext);
+    if (plaintext === null || plaintext.length !== this.ctx.sizes[seq]) return this.fail(seq, 'not_authentic');
+    const skip = seq === window.firstIndex ? window.skip : 0;
+    const take = Math.min(plaintext.length - skip, window.length - this.sent);
+    this.sent += take;
+    return Buffer.from(plaintext.buffer, plaintext.byteOffset + skip, take);
+  }
+
+  private decrypt(seq: number, ciphertext: Buffer): Uint8Array | null {
+    const isLast = seq === this.ctx.sizes.length - 1;
+    const attempts: boolean[] = !isLast ? [false] : this.ctx.lastFinal === true ? [true] : [false, true];
+    for (const final of attempts) {
+      try {
+        return decryptChunk({ contentKey: this.ctx.contentKey, recordingId: this.ctx.recordingId, seq, final, chunk: ciphertext });
+      } catch (err) {
+        if (!(err instanceof ChunkIntegrityError)) throw err;
+      }
+    }
+    return null;
+  }
+
+  private fetchAhead(from: number, last: number): void {
+    let bytes = 0;
+    for (const s of this.inFlight.keys()) bytes += this.ctx.sizes[s] ?? 0;
+    for (let s = from; s <= last && this.inFlight.size < PREFETCH_CHUNKS; s++) {
+      if (this.inFlight.has(s)) continue;
+      if (s > from && bytes >= PREFETCH_BYTES) break;
+      bytes += this.ctx.sizes[s] ?? 0;
+      this.inFlight.set(s, this.fetchChunk(s));
+    }
+  }
+
+  private async fetchChunk(seq: number): Promise<Buffer | null> {
+    const key = (await this.keyPage(seq)).get(seq);
+    if (key === undefined) return null;
+    return this.deps.blobs.get(key, { signal: this.abort.signal });
+  }
+
+  private keyPage(seq: number): Promise<Map<number, string>> {
+    const page = Math.floor(seq / KEY_PAGE);
+    let keys = this.keyPages.get(page);
+    if (!keys) {
+      for (const old of this.keyPages.keys()) if (old < page) this.keyPages.delete(old);
+      keys = chunkObjectKeys(this.deps.db, this.ctx.recordingId, page * KEY_PAGE, page * KEY_PAGE + KEY_PAGE - 1);
+      this.keyPages.set(page, keys);
+    }
+    return keys;
+  }
+
+  private async fail(seq: number, reason: FailureReason): Promise<never> {
+    throw await integrityFailure(this.deps, this.ctx, seq, reason);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.abort.abort();
+    const pending = [...this.inFlight.values(), ...this.keyPages.values()];
+    this.inFlight.clear();
+    this.keyPages.clear();
+    // Outstanding fetches were aborted; their outcome no longer matters, only that they are over before the key is wiped.
+    void Promise.allSettled(pending)
+      .then(async () => {
+        if (!this.wiped) {
+          this.wiped = true;
+          (await getSodium()).memzero(this.ctx.contentKey);
+        }
+      })
+      .then(
+        () => callback(err),
+        (wipeErr: unknown) => callback(wipeErr instanceof Error ? wipeErr : err),
+      );
+  }
+}
