@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DomainDeps } from './domain/deps.js';
+import { accessRequestsRoutes } from './http/access-requests-routes.js';
 import { auditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(principalsRoutes(deps));
   app.use(ordersRoutes(deps));
   app.use(recordingsRoutes(deps));
+  app.use(accessRequestsRoutes(deps));
   app.use(auditRoutes(deps));
 
   app.use((req, res) => {
