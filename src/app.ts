@@ -6,6 +6,7 @@ import { auditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
+import { holdsRoutes } from './http/holds-routes.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
 import { recordingsRoutes } from './http/recordings-routes.js';
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(ordersRoutes(deps));
   app.use(recordingsRoutes(deps));
   app.use(accessRequestsRoutes(deps));
+  app.use(holdsRoutes(deps));
   app.use(auditRoutes(deps));
 
   app.use((req, res) => {

@@ -1,32 +1,38 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { startSweeper } from './domain/sweeper.js';
 import { createLogger } from './logger.js';
 import { openVault } from './vault.js';
 
-async function main(): Promise<void> {
-  let config;
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
   }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
   const vault = await openVault(config, logger);
   const app = createApp({ ...vault, logger });
   const server: Server = app.listen(config.port, () => {
     logger.info({ port: config.port, database: vault.db.kind, storage: config.s3 ? 's3' : 'filesystem' }, 'visit vault listening');
   });
+  const sweeper = startSweeper(vault, logger);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     server.close((err) => {
       if (err) logger.error({ err }, 'server close failed');
-      void vault.close().then(() => process.exit(err ? 1 : 0));
+      void sweeper
+        .stop()
+        .then(() => vault.close())
+        .then(() => process.exit(err ? 1 : 0));
     });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
+import { assertKeysAvailable } from './domain/key-rotation.js';
 import { bootstrapAdmin } from './domain/principals.js';
 import type { DomainDeps } from './domain/deps.js';
 import { createIdGenerator } from './ids.js';
@@ -13,6 +14,10 @@ import { openDatabase } from './store/db/open.js';
 export async function openVault(config: Config, logger: Logger, clock: Clock = systemClock): Promise<DomainDeps & { close(): Promise<void> }> {
   const keyring = await loadOrCreateKeyring({ keks: config.keks, dataDir: config.dataDir, warn: (message) => logger.warn(message) });
   const db = await openDatabase(config);
+  await assertKeysAvailable(db, keyring).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   const blobs = await openBlobStore(config).catch(async (err: unknown) => {
     await db.close();
     throw err;

@@ -3,12 +3,14 @@ import { appendAudit } from '../audit/audit-log.js';
 import { inspectChunk } from '../crypto/chunk-format.js';
 import { addMs } from '../durations.js';
 import { badRequest, conflict, gone, notFound, tooLarge } from '../errors.js';
+import { activeHoldsOfOrder } from '../store/db/holds.js';
 import * as orders from '../store/db/orders.js';
 import * as recordings from '../store/db/recordings.js';
 import type { RecordingRecord } from '../store/db/recordings.js';
 import type { Queryable } from '../store/db/database.js';
 import { consentGate } from './consent.js';
 import type { DomainDeps } from './deps.js';
+import { toHoldView, type HoldView } from './holds.js';
 import { assertOwnIfBeautician } from './orders.js';
 import type { Principal } from './principal.js';
 
@@ -193,11 +195,17 @@ export function toMetadata(r: RecordingRecord): RecordingMetadata {
 }
 
 /** Metadata only, never key material; the listing itself is an access and is audited. */
-export async function listOrderRecordings(deps: DomainDeps, actor: Principal, orderId: string): Promise<{ orderId: string; recordings: RecordingMetadata[] }> {
+export async function listOrderRecordings(
+  deps: DomainDeps,
+  actor: Principal,
+  orderId: string,
+): Promise<{ orderId: string; recordings: (RecordingMetadata & { holds: HoldView[] })[] }> {
   const at = deps.clock.now();
   return deps.db.transaction(async (tx) => {
     if (!(await orders.findOrder(tx, orderId))) throw notFound('order');
-    const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map(toMetadata);
+    // Holds are placed on the order and keep every recording of it.
+    const active = (await activeHoldsOfOrder(tx, orderId, at)).map(toHoldView);
+    const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map((r) => ({ ...toMetadata(r), holds: active }));
     await appendAudit(tx, at, { actorId: actor.id, action: 'recordings.listed', outcome: 'ok', orderId, details: { count: list.length } });
     return { orderId, recordings: list };
   });

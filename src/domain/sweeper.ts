@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import { appendAudit } from '../audit/audit-log.js';
+import { addMs } from '../durations.js';
+import * as retention from '../store/db/retention.js';
+import { expireStaleRequests } from './access-requests.js';
+import type { DomainDeps } from './deps.js';
+
+/**
+ * The retention sweeper (SPEC step 8). Each batch is one transaction holding
+ * its rows' locks: objects are deleted first, then the rows are marked and
+ * audited, so a crash between the two leaves rows that the next run finishes
+ * (deleting what is already gone is fine). The audit chain's lock is taken last,
+ * so uploads are not held up while objects are deleted.
+ */
+export interface SweepReport {
+  incomplete: number;
+  expired: number;
+  objectsDeleted: number;
+  ordersShredded: number;
+  requestsExpired: number;
+}
+
+const BATCH = 50;
+const SWEEPER_ACTOR = 'system:sweeper';
+
+async function markSilentIncomplete(deps: DomainDeps, report: SweepReport): Promise<void> {
+  for (;;) {
+    const now = deps.clock.now();
+    const cutoff = addMs(now, -deps.config.incompleteAfterMs);
+    const n = await deps.db.transaction(async (tx) => {
+      const silent = await retention.claimSilent(tx, cutoff, BATCH);
+      for (const r of silent) {
+        // Kept like a sealed recording, counted from its last chunk.
+        const retainUntil = addMs(r.lastActivity, deps.config.retentionMs);
+        await retention.markIncomplete(tx, r.id, now, retainUntil);
+        await appendAudit(tx, now, {
+          actorId: SWEEPER_ACTOR,
+          action: 'recording.incomplete',
+          outcome: 'ok',
+          orderId: r.orderId,
+          recordingId: r.id,
+          details: { lastActivity: r.lastActivity.toISOString(), retainUntil: retainUntil.toISOString() },
+        });
+      }
+      return silent.length;
+    });
+    report.incomplete += n;
+    deps.metrics.recordingsIncomplete.inc(n);
+    if (n < BATCH) return;
+  }
+}
+
+async function expireRecordings(deps: DomainDeps, report: SweepReport): Promise<void> {
+  for (;;) {
+    const now = deps.clock.now();
+    const n = await deps.db.transaction(async (tx) => {
+      const due = await retention.claimExpirable(tx, now, BATCH);
+      const deleted = new Map<string, number>();
+      for (const r of due) deleted.set(r.id, await deps.blobs.deletePrefix(`recordings/${r.id}/`));
+      for (const r of due) await retention.markExpired(tx, r.id, now);
+      const shredded: string[] = [];
+      for (const orderId of new Set(due.map((r) => r.orderId))) {
+        if (await retention.shredOrderKeyIfDone(tx, orderId, now)) shredded.push(orderId);
+      }
+      for (const r of due) {
+        await appendAudit(tx, now, {
+          actorId: SWEEPER_ACTOR,
+          action: 'recording.expired',
+          outcome: 'ok',
+          orderId: r.orderId,
+          recordingId: r.id,
+          details: { objectsDeleted: deleted.get(r.id) ?? 0 },
+        });
+      }
+      for (const orderId of shredded) {
+        await appendAudit(tx, now, { actorId: SWEEPER_ACTOR, action: 'order.keys_shredded', outcome: 'ok', orderId, details: {} });
+      }
+      report.objectsDeleted += [...deleted.values()].reduce((a, b) => a + b, 0);
+      report.ordersShredded += shredded.length;
+      return due.length;
+    });
+    report.expired += n;
+    deps.metrics.recordingsExpired.inc(n);
+    if (n < BATCH) return;
+  }
+}
+
+export async function runSweep(deps: DomainDeps): Promise<SweepReport> {
+  const report: SweepReport = { incomplete: 0, expired: 0, objectsDeleted: 0, ordersShredded: 0, requestsExpired: 0 };
+  report.requestsExpired = await expireStaleRequests(deps);
+  await markSilentIncomplete(deps, report);
+  await expireRecordings(deps, report);
+  return report;
+}
+
+/** Runs at start and every VAULT_SWEEP_INTERVAL, never overlapping itself; failures are logged and counted, never fatal. */
+export function startSweeper(deps: DomainDeps, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const tick = () => {
+    if (running || stopped) return;
+    running = runSweep(deps)
+      .then((report) => {
+        deps.metrics.sweeperRuns.inc({ outcome: 'ok' });
+        if (report.expired + report.incomplete + report.requestsExpired > 0) logger.info({ sweep: report }, 'retention sweep');
+      })
+      .catch((err: unknown) => {
+        deps.metrics.sweeperRuns.inc({ outcome: 'failed' });
+        logger.error({ err }, 'retention sweep failed; retrying at the next interval');
+      })
+      .finally(() => {
+        running = null;
+      });
+  };
+  tick();
+  const timer = setInterval(tick, deps.config.sweepIntervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import type { Queryable } from './database.js';
+import { ACTIVE_HOLD } from './holds.js';
+
+/**
+ * The retention queries. Work is claimed with FOR UPDATE SKIP LOCKED, so
+ * several vault servers sweeping one database never take the same row.
+ */
+export interface Claimed {
+  id: string;
+  orderId: string;
+}
+
+/**
+ * Sealed or incomplete recordings past retainUntil that nothing keeps: no
+ * active hold, no pending request still inside its time, no approved request
+ * whose grant is still running.
+ */
+export async function claimExpirable(tx: Queryable, now: Date, limit: number): Promise<Claimed[]> {
+  return tx.query<Claimed>(
+    `SELECT r.id, r.order_id AS "orderId" FROM recordings r
+      WHERE r.status IN ('sealed', 'incomplete') AND r.retain_until <= $1
+        AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.order_id = r.order_id AND ${ACTIVE_HOLD('h', '$1')})
+        AND NOT EXISTS (SELECT 1 FROM access_requests a WHERE a.order_id = r.order_id
+                          AND ((a.status = 'pending' AND a.expires_at > $1) OR (a.status = 'approved' AND a.grant_expires_at > $1)))
+      ORDER BY r.retain_until, r.id
+      LIMIT $2
+      FOR UPDATE OF r SKIP LOCKED`,
+    [now, limit],
+  );
+}
+
+export async function markExpired(tx: Queryable, id: string, at: Date): Promise<void> {
+  await tx.query(`UPDATE recordings SET status = 'expired', expired_at = $2 WHERE id = $1`, [id, at]);
+}
+
+/** Recordings still `recording` whose last chunk (or start) is older than the cutoff. */
+export async function claimSilent(tx: Queryable, cutoff: Date, limit: number): Promise<(Claimed & { lastActivity: Date })[]> {
+  return tx.query<Claimed & { lastActivity: Date }>(
+    `SELECT r.id, r.order_id AS "orderId", COALESCE(r.last_chunk_at, r.created_at) AS "lastActivity" FROM recordings r
+      WHERE r.status = 'recording' AND COALESCE(r.last_chunk_at, r.created_at) <= $1
+      ORDER BY r.created_at, r.id
+      LIMIT $2
+      FOR UPDATE OF r SKIP LOCKED`,
+    [cutoff, limit],
+  );
+}
+
+export async function markIncomplete(tx: Queryable, id: string, at: Date, retainUntil: Date): Promise<void> {
+  await tx.query(`UPDATE recordings SET status = 'incomplete', incomplete_at = $2, retain_until = $3 WHERE id = $1`, [id, at, retainUntil]);
+}
+
+/**
+ * Destroys the order's wrapped secret key when none of its recordings is live
+ * any more (crypto-shredding). Locks the order row first, so a recording
+ * starting at the same moment either sees the shred or prevents it.
+ */
+export async function shredOrderKeyIfDone(tx: Queryable, orderId: string, at: Date): Promise<boolean> {
+  const [order] = await tx.query<{ shredded: boolean }>('SELECT shredded_at IS NOT NULL AS shredded FROM orders WHERE order_id = $1 FOR UPDATE', [orderId]);
+  if (!order || order.shredded) return false;
+  const live = await tx.query(`SELECT 1 FROM recordings WHERE order_id = $1 AND status IN ('recording', 'sealed', 'incomplete') LIMIT 1`, [orderId]);
+  if (live.length > 0) return false;
+  await tx.query('UPDATE orders SET wrapped_secret_key = NULL, shredded_at = $2 WHERE order_id = $1', [orderId, at]);
+  return true;
+}
