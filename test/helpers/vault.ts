@@ -32,6 +32,8 @@ export const TEST_ADMIN_TOKEN = 'vv_test-admin-token-0123456789abcdef';
 export interface Stores {
   db: Database;
   blobs: BlobStore;
+  /** the PostgreSQL schema of a postgres+s3 pair, for a second connection to the same data */
+  postgresSchema?: string;
   cleanup(): Promise<void>;
 }
 
@@ -45,13 +47,14 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
   const pg = await freshPostgresSchema();
   const s3 = await startS3Server();
   const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
-  return { db: pg.db, blobs, cleanup: async () => { await blobs.close(); await s3.stop(); await pg.cleanup(); } };
+  return { db: pg.db, blobs, postgresSchema: pg.schema, cleanup: async () => { await blobs.close(); await s3.stop(); await pg.cleanup(); } };
 }
 
 export interface TestVault {
   deps: DomainDeps;
   clock: ManualClock;
   config: Config;
+  stores: Stores;
   server: Server;
   baseUrl: string;
   adminToken: string;
@@ -65,10 +68,11 @@ export async function fixedKeks(versions: number[] = [1]): Promise<string> {
   return versions.map((v) => `${v}:${toBase64Url(sodium.crypto_generichash(32, `test-kek-${v}`, null))}`).join(',');
 }
 
-export async function startTestVault(pair: StorePair, env: Record<string, string> = {}): Promise<TestVault> {
+/** `options.stores` runs this vault on another's stores (a second server); they stay open when it closes. */
+export async function startTestVault(pair: StorePair, env: Record<string, string> = {}, options: { stores?: Stores } = {}): Promise<TestVault> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
-  const stores = await openStores(pair, dataDir);
+  const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
   const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock, ids: await createIdGenerator(), metrics: createMetrics() };
   await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
@@ -82,6 +86,7 @@ export async function startTestVault(pair: StorePair, env: Record<string, string
     deps,
     clock,
     config,
+    stores,
     server,
     baseUrl,
     adminToken: TEST_ADMIN_TOKEN,
@@ -98,7 +103,7 @@ export async function startTestVault(pair: StorePair, env: Record<string, string
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await stores.cleanup();
+      if (!options.stores) await stores.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
   };
