@@ -9,6 +9,8 @@ import type { DomainDeps } from '../domain/deps.js';
 export interface CliContext {
   openDeps(): Promise<DomainDeps & { close(): Promise<void> }>;
   out(line: string): void;
+  /** who the audit log names for what this CLI run does, e.g. `cli:alice` */
+  actorId: string;
 }
 
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;
