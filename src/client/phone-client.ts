@@ -1,3 +1,4 @@
+import { mapLimit } from '../concurrency.js';
 import { encryptChunk } from '../crypto/chunk-format.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../crypto/sodium.js';
 import { DEFAULT_RETRY, expectJson, fetchWithRetry, type RetryPolicy } from './http.js';
@@ -105,14 +106,7 @@ export class RecordingUpload {
   async uploadMissing(chunks: readonly EncryptedChunk[], parallel = 4): Promise<{ sent: number }> {
     const stored = new Set((await this.uploadState()).storedSeqs);
     const queue = chunks.filter((c) => !stored.has(c.seq));
-    let next = 0;
-    const worker = async () => {
-      while (next < queue.length) {
-        const chunk = queue[next++];
-        if (chunk) await this.uploadChunk(chunk);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+    await mapLimit(queue, parallel, (chunk) => this.uploadChunk(chunk));
     return { sent: queue.length };
   }
 

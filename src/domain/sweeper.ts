@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/audit-log.js';
+import { mapLimit } from '../concurrency.js';
 import { addMs } from '../durations.js';
 import * as retention from '../store/db/retention.js';
 import { expireStaleRequests } from './access-requests.js';
@@ -21,6 +22,8 @@ export interface SweepReport {
 }
 
 const BATCH = 50;
+// Object deletions in flight at once within a batch: storage round trips dominate expiry.
+const DELETE_PARALLELISM = 8;
 const SWEEPER_ACTOR = 'system:sweeper';
 
 async function markSilentIncomplete(deps: DomainDeps, report: SweepReport): Promise<void> {
@@ -55,8 +58,8 @@ async function expireRecordings(deps: DomainDeps, report: SweepReport): Promise<
     const now = deps.clock.now();
     const n = await deps.db.transaction(async (tx) => {
       const due = await retention.claimExpirable(tx, now, BATCH);
-      const deleted = new Map<string, number>();
-      for (const r of due) deleted.set(r.id, await deps.blobs.deletePrefix(`recordings/${r.id}/`));
+      const counts = await mapLimit(due, DELETE_PARALLELISM, (r) => deps.blobs.deletePrefix(`recordings/${r.id}/`));
+      const deleted = new Map(due.map((r, i) => [r.id, counts[i] ?? 0]));
       for (const r of due) await retention.markExpired(tx, r.id, now);
       const shredded: string[] = [];
       for (const orderId of new Set(due.map((r) => r.orderId))) {
