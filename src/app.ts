@@ -6,7 +6,9 @@ import { auditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
 import { errorHandler } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
+import { adminLimit, authFailureLimit, securityHeaders } from './http/hardening.js';
 import { holdsRoutes } from './http/holds-routes.js';
+import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
 import { recordingsRoutes } from './http/recordings-routes.js';
@@ -21,8 +23,13 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  app.use(requestLogging(deps.logger, deps.ids));
+  app.use(requestMetrics(deps.metrics));
+  app.use(securityHeaders());
   app.use(healthRoutes(deps));
 
+  app.use('/v1', authFailureLimit());
+  app.use('/v1/principals', adminLimit());
   app.use('/v1', authenticated(deps.db));
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));

@@ -14,6 +14,8 @@ import type { Principal, Role } from '../../src/domain/principal.js';
 import { bootstrapAdmin } from '../../src/domain/principals.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { createMetrics } from '../../src/metrics.js';
+import { createLogger } from '../../src/logger.js';
+import type { Writable } from 'node:stream';
 import type { BlobStore } from '../../src/store/blobs/blob-store.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { createS3BlobStore } from '../../src/store/blobs/s3.js';
@@ -69,14 +71,19 @@ export async function fixedKeks(versions: number[] = [1]): Promise<string> {
 }
 
 /** `options.stores` runs this vault on another's stores (a second server); they stay open when it closes. */
-export async function startTestVault(pair: StorePair, env: Record<string, string> = {}, options: { stores?: Stores } = {}): Promise<TestVault> {
+export async function startTestVault(
+  pair: StorePair,
+  env: Record<string, string> = {},
+  options: { stores?: Stores; /** capture the app's JSON log lines */ logStream?: Writable } = {},
+): Promise<TestVault> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
   const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
   const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock, ids: await createIdGenerator(), metrics: createMetrics() };
   await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
-  const app = createApp({ ...deps, logger: pino({ level: 'silent' }) });
+  const logger = options.logStream ? createLogger({ level: 'trace', destination: options.logStream }) : pino({ level: 'silent' });
+  const app = createApp({ ...deps, logger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -1,0 +1,42 @@
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+
+/** Security headers for API responses: JSON and audio only, never framed, never sniffed. */
+export function securityHeaders(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+}
+
+const tooMany = (message: string): RequestHandler => (_req, res) => {
+  res.status(429).json({ error: { code: 'rate_limited', message } });
+};
+
+/**
+ * Slows token guessing: only answers 401 count, per client address; a client
+ * over the limit gets 429 before its token is even looked up.
+ */
+export function authFailureLimit(options: { windowMs?: number; limit?: number } = {}): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs ?? 15 * 60_000,
+    limit: options.limit ?? 100,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    skipSuccessfulRequests: true,
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
+    handler: tooMany('too many failed authentications from this address; retry later'),
+  });
+}
+
+/** Bounds admin writes (principal creation and revocation) per client address. */
+export function adminLimit(options: { windowMs?: number; limit?: number } = {}): RequestHandler {
+  return rateLimit({
+    windowMs: options.windowMs ?? 60_000,
+    limit: options.limit ?? 120,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler: tooMany('too many admin requests from this address; retry later'),
+  });
+}

@@ -1,0 +1,45 @@
+import type { Request, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { IdGenerator } from '../ids.js';
+import type { Metrics } from '../metrics.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The route pattern a request matched (never raw ids, so metrics labels stay bounded). */
+export function routeLabel(req: Request): string {
+  const pattern: unknown = req.route?.path;
+  return typeof pattern === 'string' ? pattern : 'unmatched';
+}
+
+/**
+ * One JSON log line per request, with a request id taken from `x-request-id`
+ * when it is well-formed (else generated) and echoed back. Only method, path,
+ * status and timing are logged: never headers, query strings or bodies.
+ */
+export function requestLogging(logger: Logger, ids: IdGenerator): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const offered = req.headers['x-request-id'];
+      const id = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : ids.newId('req');
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+/** Counts every answered request by method, matched route and status. */
+export function requestMetrics(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    res.on('finish', () => {
+      metrics.httpRequests.inc({ method: req.method, route: routeLabel(req), status: String(res.statusCode) });
+    });
+    next();
+  };
+}

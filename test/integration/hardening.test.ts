@@ -1,0 +1,38 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer } from '../helpers/actors.js';
+import { startTestVault, type TestVault } from '../helpers/vault.js';
+
+describe('hardening', () => {
+  let vault: TestVault;
+  beforeAll(async () => {
+    vault = await startTestVault('pglite+fs');
+  });
+  afterAll(async () => vault?.close());
+
+  it('sends security headers on API answers', async () => {
+    const res = await request(vault.server).get('/healthz');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('counts HTTP answers by route pattern in /metrics', async () => {
+    await request(vault.server).get('/v1/recordings/rec_x/upload-state').set(bearer(vault.adminToken));
+    const text = (await request(vault.server).get('/metrics')).text;
+    expect(text).toContain('vault_http_requests_total{method="GET",route="/v1/recordings/:recordingId/upload-state",status="403"} 1');
+    expect(text).not.toContain('rec_x');
+  });
+
+  it('answers 429 after 100 failed authentications from one address, before looking tokens up', async () => {
+    for (let i = 0; i < 100; i++) {
+      expect((await request(vault.server).get('/v1/audit').set(bearer(`vv_guess-${String(i).padStart(24, '0')}`))).status).toBe(401);
+    }
+    const res = await request(vault.server).get('/v1/audit').set(bearer(vault.adminToken));
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('rate_limited');
+    expect(res.headers['ratelimit-policy'] ?? res.headers['ratelimit']).toBeDefined();
+    // Health stays reachable for the load balancer.
+    expect((await request(vault.server).get('/readyz')).status).toBe(200);
+  });
+});
