@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { DomainDeps } from '../domain/deps.js';
+import { openApiDocument } from './openapi.js';
 
 export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>): Router {
   const router = Router();
@@ -14,6 +15,11 @@ export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>)
     const ready = database === 'ok' && storage === 'ok';
     if (!ready) res.set('Retry-After', '5');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { database, storage } });
+  });
+
+  const document = openApiDocument();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
   });
 
   router.get('/metrics', async (_req, res) => {

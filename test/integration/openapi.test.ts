@@ -1,0 +1,63 @@
+import type { Express } from 'express';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { openApiPath } from '../../src/http/openapi.js';
+import { startTestVault, type TestVault } from '../helpers/vault.js';
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every METHOD + path the Express app serves, walking nested routers. */
+function servedRoutes(app: Express): string[] {
+  const out: string[] = [];
+  const walk = (stack: Layer[]) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${layer.route.path}`);
+      } else if (layer.handle?.stack) walk(layer.handle.stack);
+    }
+  };
+  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
+  return out.sort();
+}
+
+describe('/openapi.json', () => {
+  let vault: TestVault;
+  beforeAll(async () => {
+    vault = await startTestVault('pglite+fs');
+  });
+  afterAll(async () => vault?.close());
+
+  it('is OpenAPI 3.1 with JSON schemas from the validating zod schemas', async () => {
+    const res = await request(vault.server).get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    const createOrder = res.body.paths['/v1/orders'].post;
+    expect(createOrder.requestBody.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      additionalProperties: false,
+      required: expect.arrayContaining(['orderId', 'beauticianId', 'customerId', 'scheduledAt']),
+    });
+    const chunk = res.body.paths['/v1/recordings/{recordingId}/chunks/{seq}'].put;
+    expect(chunk.parameters.map((p: { name: string }) => p.name)).toEqual(['recordingId', 'seq']);
+    expect(Object.keys(chunk.responses)).toEqual(expect.arrayContaining(['200', '201', '409', '413']));
+  });
+
+  it('documents every route the app serves (add a ROUTES entry in src/http/openapi.ts for a new route)', async () => {
+    const doc = (await request(vault.server).get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`)));
+    const app = createApp({ ...vault.deps, logger: (await import('pino')).default({ level: 'silent' }) });
+    const served = servedRoutes(app);
+    expect(served.length).toBeGreaterThan(15);
+    const missing = served.filter((r) => {
+      const [method, path] = r.split(' ');
+      return !documented.has(`${method} ${openApiPath(path!)}`);
+    });
+    expect(missing, 'routes served but missing from the OpenAPI document').toEqual([]);
+    const servedSet = new Set(served.map((r) => { const [m, p] = r.split(' '); return `${m} ${openApiPath(p!)}`; }));
+    expect([...documented].filter((d) => !servedSet.has(d)), 'documented but not served').toEqual([]);
+  });
+});
