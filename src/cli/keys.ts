@@ -1,16 +1,8 @@
 import { generateKekEntry } from '../crypto/keyring.js';
 import { assertKeysAvailable, rewrapOrderKeys } from '../domain/key-rotation.js';
 import { storedKekVersions } from '../store/db/order-keys.js';
-import type { CliContext, RegisterCommands } from './context.js';
-
-async function withDeps<T>(ctx: CliContext, fn: (deps: Awaited<ReturnType<CliContext['openDeps']>>) => Promise<T>): Promise<T> {
-  const deps = await ctx.openDeps();
-  try {
-    return await fn(deps);
-  } finally {
-    await deps.close();
-  }
-}
+import type { RegisterCommands } from './context.js';
+import { withDeps } from './with-deps.js';
 
 /** `keys status|generate|rewrap`: KEK rotation from the command line. */
 export const registerKeysCommands: RegisterCommands = (program, ctx) => {

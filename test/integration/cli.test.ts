@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
+import { hashToken } from '../../src/domain/tokens.js';
+import { newVisit } from '../helpers/actors.js';
+import { uploadSealed } from '../helpers/recordings.js';
+import { fixedKeks, startTestVault, type TestVault } from '../helpers/vault.js';
+
+const run = promisify(execFile);
+
+describe('vault CLI', () => {
+  let vault: TestVault;
+  beforeAll(async () => {
+    vault = await startTestVault('pglite+fs');
+  });
+  afterAll(async () => vault?.close());
+
+  async function cli(...args: string[]): Promise<string[]> {
+    const lines: string[] = [];
+    const program = buildProgram({ openDeps: async () => ({ ...vault.deps, close: async () => undefined }), out: (l) => lines.push(l), actorId: 'cli:ops' }).exitOverride();
+    await program.parseAsync(['node', 'vault', ...args]);
+    return lines;
+  }
+
+  it('adds, lists and revokes principals, audited as the CLI user', async () => {
+    const [token] = await cli('principal', 'add', '--id', 'cli-auditor', '--name', 'Ann Auditor', '--department', 'audit', '--roles', 'auditor');
+    const rows = await vault.deps.db.query<{ token_hash: string }>(`SELECT token_hash FROM tokens WHERE principal_id = 'cli-auditor'`);
+    expect(rows[0]?.token_hash).toBe(hashToken(token!));
+    expect(await cli('principal', 'list')).toContain('cli-auditor\taudit\tauditor\tactive\tAnn Auditor');
+    expect(await cli('principal', 'revoke', 'cli-auditor')).toEqual(['revoked cli-auditor']);
+    expect((await cli('principal', 'list')).some((l) => l.startsWith('cli-auditor') && l.includes('revoked'))).toBe(true);
+    const actors = await vault.deps.db.query<{ actor_id: string }>(`SELECT actor_id FROM audit_log WHERE action IN ('principal.created', 'principal.revoked') AND details->>'principalId' = 'cli-auditor'`);
+    expect(actors.map((a) => a.actor_id)).toEqual(['cli:ops', 'cli:ops']);
+    await expect(cli('principal', 'add', '--id', 'x', '--name', 'x', '--department', 'x', '--roles', 'root')).rejects.toThrow(/unknown roles: root/);
+  });
+
+  it('verifies and exports the audit chain, and lists recordings', async () => {
+    const visit = await newVisit(vault);
+    const rec = await uploadSealed(vault, visit);
+    const [verdict] = await cli('audit', 'verify');
+    expect(JSON.parse(verdict!)).toMatchObject({ ok: true });
+    const exported = (await cli('audit', 'export', '--order', visit.orderId)).map((l) => JSON.parse(l) as { action: string });
+    expect(exported.map((e) => e.action)).toEqual(expect.arrayContaining(['order.registered', 'recording.sealed']));
+    const [line] = await cli('recordings', 'list', '--order', visit.orderId);
+    expect(JSON.parse(line!)).toMatchObject({ recordingId: rec, status: 'sealed' });
+    expect(line).not.toMatch(/sealedContentKey|wrapped/);
+  });
+
+  it('runs as `npm run vault` with --help and against a data dir', async () => {
+    const help = await run('npx', ['tsx', 'src/cli/main.ts', '--help']);
+    expect(help.stdout).toMatch(/principal/);
+    expect(help.stdout).toMatch(/keys/);
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-cli-'));
+    try {
+      const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]) };
+      const added = await run('npx', ['tsx', 'src/cli/main.ts', 'principal', 'add', '--id', 'first-admin', '--name', 'First', '--department', 'it', '--roles', 'admin'], { env });
+      expect(added.stdout.trim()).toMatch(/^vv_[A-Za-z0-9_-]{43}$/);
+      const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'principal', 'list'], { env });
+      expect(listed.stdout).toContain('first-admin');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
