@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { CONFIG_ENV_NAMES, loadConfig } from '../../src/config.js';
+
+interface Service {
+  image?: string;
+  build?: string;
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[] | string };
+  entrypoint?: string[];
+}
+
+/** No Docker engine runs here: check the compose wiring and the Dockerfile by reading them. */
+describe('docker-compose.yml', () => {
+  const load = async () => parse(await readFile('docker-compose.yml', 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+
+  it('wires the vault to healthy PostgreSQL and MinIO, after the bucket exists', async () => {
+    const { services, volumes } = await load();
+    expect(Object.keys(services).sort()).toEqual(['minio', 'minio-bucket', 'postgres', 'vault']);
+    const vault = services.vault!;
+    expect(vault.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      minio: { condition: 'service_healthy' },
+      'minio-bucket': { condition: 'service_completed_successfully' },
+    });
+    for (const name of ['vault', 'postgres', 'minio']) expect(services[name]!.healthcheck, name).toBeDefined();
+    expect(vault.ports).toEqual(['8080:8080']);
+    for (const [name, svc] of Object.entries(services)) {
+      for (const v of svc.volumes ?? []) expect(Object.keys(volumes), `${name} volume ${v}`).toContain(v.split(':')[0]);
+    }
+    expect(vault.environment?.DATABASE_URL).toMatch(/@postgres:5432\//);
+    expect(vault.environment?.S3_ENDPOINT).toBe('http://minio:9000');
+    expect(services['minio-bucket']!.entrypoint).toBeDefined();
+  });
+
+  it('gives the vault only environment names its config knows, and a valid config', async () => {
+    const env = (await load()).services.vault!.environment ?? {};
+    expect(Object.keys(env).filter((k) => !CONFIG_ENV_NAMES.includes(k))).toEqual([]);
+    const literal = Object.fromEntries(Object.entries(env).filter(([, v]) => !v.includes('${')));
+    expect(() => loadConfig({ ...literal, S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' })).not.toThrow();
+    expect(loadConfig(literal).s3?.bucket).toBe('visit-vault');
+  });
+});
+
+describe('Dockerfile', () => {
+  it('is multi-stage, installs Debian ffmpeg and runs as a non-root user', async () => {
+    const text = await readFile('Dockerfile', 'utf8');
+    expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(/apt-get install[^\n]*ffmpeg/);
+    const user = /^USER (\S+)/m.exec(text)?.[1];
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    expect(text).toMatch(/HEALTHCHECK/);
+  });
+});
