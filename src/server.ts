@@ -15,6 +15,8 @@ function configOrExit(): Config {
   }
 }
 
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
@@ -27,6 +29,12 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    // In-flight uploads and streams get a deadline; idle keep-alive connections close at once.
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown deadline reached: closing the remaining connections');
+      server.closeAllConnections();
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     server.close((err) => {
       if (err) logger.error({ err }, 'server close failed');
       void sweeper

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PhoneClient } from '../../src/client/phone-client.js';
+import { getSodium } from '../../src/crypto/sodium.js';
+import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { fixedKeks } from '../helpers/vault.js';
+
+const ADMIN = 'vv_shutdown-test-admin-token-0123456789';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** SIGTERM: stop accepting, let the in-flight upload finish and be acknowledged, close the stores, exit 0. */
+describe('graceful shutdown of the real server process', () => {
+  let dataDir: string;
+  let child: ChildProcess;
+  let base: string;
+  const exit = () => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-shutdown-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    child = spawn('node', ['--import', 'tsx', 'src/server.ts'], {
+      env: { ...process.env, PORT: String(port), VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]), VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error('server did not become ready');
+  }, 60_000);
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const api = async (method: string, p: string, token: string, body?: unknown) => {
+    const res = await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('finishes a half-sent chunk upload after SIGTERM, then exits 0', async () => {
+    const principal = async (id: string, roles: string[]) => (await api('POST', '/v1/principals', ADMIN, { id, name: id, department: 'ops', roles })).body.token as string;
+    const platform = await principal('plat', ['platform']);
+    const beautician = await principal('beaut', ['beautician']);
+    const order = await api('POST', '/v1/orders', platform, { orderId: 'o1', beauticianId: 'beaut', customerId: 'c1', scheduledAt: '2026-11-24T10:00:00Z' });
+    for (const party of ['beautician', 'customer']) await api('POST', '/v1/orders/o1/consents', platform, { party, decision: 'consent', mode: 'explicit', appVersion: '1' });
+    const upload = await new PhoneClient({ baseUrl: base, token: beautician }).startRecording({ orderId: 'o1', orderPublicKey: order.body.publicKey as string, mimeType: 'audio/ogg' });
+    const sodium = await getSodium();
+    const chunk = Buffer.from(encryptChunk({ contentKey: sodium.randombytes_buf(32), recordingId: upload.recordingId, seq: 0, final: true, plaintext: new Uint8Array(200_000) }));
+
+    const exited = exit();
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${base}/v1/recordings/${upload.recordingId}/chunks/0`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${beautician}`, 'content-type': 'application/octet-stream', 'content-length': String(chunk.length) },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(chunk.subarray(0, 100_000));
+      setTimeout(() => {
+        child.kill('SIGTERM');
+        setTimeout(() => req.end(chunk.subarray(100_000)), 500);
+      }, 300);
+    });
+
+    const res = await answer;
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.body)).toMatchObject({ outcome: 'stored', seq: 0 });
+    expect(await exited).toBe(0);
+    // Stopped accepting: nothing answers any more.
+    await expect(fetch(`${base}/healthz`)).rejects.toThrow();
+  }, 60_000);
+});
