@@ -22,7 +22,7 @@ export function requestLogging(logger: Logger, ids: IdGenerator): RequestHandler
     logger,
     genReqId: (req, res) => {
       const offered = req.headers['x-request-id'];
-      const id = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : ids.newId('req');
+      const id = typeof offered === 'string' && REQUEST_ID.test(offered) ? offered : ids.newId('trace');
       res.setHeader('x-request-id', id);
       return id;
     },

@@ -39,7 +39,7 @@ describe('log lines carry no secret', () => {
     const echoed = await request(vault.server).get('/healthz').set('x-request-id', 'trace-abc-123');
     expect(echoed.headers['x-request-id']).toBe('trace-abc-123');
     const generated = await request(vault.server).get('/healthz').set('x-request-id', 'bad id with spaces');
-    expect(generated.headers['x-request-id']).toMatch(/^req_[0-9a-f]{32}$/);
+    expect(generated.headers['x-request-id']).toMatch(/^trace_[0-9a-f]{32}$/);
 
     await new Promise((r) => setTimeout(r, 50));
     expect(lines.length).toBeGreaterThan(10);
