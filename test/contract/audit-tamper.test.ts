@@ -1,17 +1,31 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { openPglite } from '../../src/store/db/pglite.js';
+import { freshPostgresSchema } from '../helpers/postgres.js';
+
+const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
+  ['pglite', async () => {
+    const db = await openPglite();
+    await migrate(db);
+    return { db, cleanup: () => db.close() };
+  }],
+  ['postgres', () => freshPostgresSchema()],
+];
 
 /** Editing, deleting or reordering one row makes verify name the first broken entry. */
-describe('audit chain tamper evidence', () => {
+describe.each(backends)('audit chain tamper evidence on %s', (_name, open) => {
   let db: Database;
   let ids: string[];
+  let cleanup: (() => Promise<void>) | undefined;
+
+  afterEach(async () => {
+    await cleanup?.();
+  });
 
   beforeEach(async () => {
-    db = await openPglite();
-    await migrate(db);
+    ({ db, cleanup } = await open());
     for (let i = 0; i < 6; i++) {
       await db.transaction((tx) => appendAudit(tx, new Date(1_700_000_000_000 + i), { actorId: 'x', action: 'step', outcome: 'ok', details: { i } }));
     }
