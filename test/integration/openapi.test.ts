@@ -1,28 +1,9 @@
-import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { openApiPath } from '../../src/http/openapi.js';
+import { servedRoutes } from '../helpers/routes.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-}
-
-/** Every METHOD + path the Express app serves, walking nested routers. */
-function servedRoutes(app: Express): string[] {
-  const out: string[] = [];
-  const walk = (stack: Layer[]) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') out.push(`${method.toUpperCase()} ${layer.route.path}`);
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack);
-  return out.sort();
-}
 
 describe('/openapi.json', () => {
   let vault: TestVault;

@@ -1,0 +1,155 @@
+import pino from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
+import { bearer, consent, registerOrder } from '../helpers/actors.js';
+import { uploadSealed } from '../helpers/recordings.js';
+import { servedRoutes } from '../helpers/routes.js';
+import { startTestVault, type TestVault } from '../helpers/vault.js';
+import { ACTORS, expectedStatus, MATRIX, type Actor } from './authz-matrix.data.js';
+
+interface Call {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  json?: object;
+  binary?: Buffer;
+}
+
+describe('authorization matrix (every route × every actor, through HTTP)', () => {
+  let vault: TestVault;
+  const token: Partial<Record<Actor, string>> = {};
+  let ownOrder: { orderId: string; publicKey: string };
+  let sealedRecording: string;
+  let approvedRequest: string;
+  let n = 0;
+
+  beforeAll(async () => {
+    vault = await startTestVault('pglite+fs');
+    token.admin = vault.adminToken;
+    const add = async (actor: Actor, roles: Parameters<TestVault['addPrincipal']>[0]['roles'], department: string) => {
+      token[actor] = await vault.addPrincipal({ id: `m-${actor}`, roles, department });
+    };
+    await add('platform', ['platform'], 'platform');
+    await add('beauticianOwn', ['beautician'], 'field');
+    await add('beauticianOther', ['beautician'], 'field');
+    await add('staffOwn', ['dispute_staff'], 'disputes');
+    await add('staffOther', ['dispute_staff'], 'claims');
+    await add('deptHeadSame', ['department_head'], 'disputes');
+    await add('deptHeadOther', ['department_head'], 'claims');
+    await add('securityHead', ['security_head'], 'security');
+    await add('auditor', ['auditor'], 'audit');
+    ownOrder = await registerOrder(vault, token.platform!, 'm-beauticianOwn');
+    await registerOrder(vault, token.platform!, 'm-beauticianOther');
+    for (const party of ['beautician', 'customer'] as const) await consent(vault, token.platform!, ownOrder.orderId, party);
+    const visit = { platformToken: token.platform!, beauticianToken: token.beauticianOwn!, beauticianId: 'm-beauticianOwn', ...ownOrder };
+    sealedRecording = await uploadSealed(vault, visit);
+    approvedRequest = await fileRequest();
+    for (const decider of ['deptHeadSame', 'securityHead'] as const) {
+      await request(vault.server).post(`/v1/access-requests/${approvedRequest}/decisions`).set(bearer(token[decider]!)).send({ decision: 'approve', comment: 'ok' });
+    }
+  });
+  afterAll(async () => vault?.close());
+
+  async function fileRequest(): Promise<string> {
+    const res = await request(vault.server).post('/v1/access-requests').set(bearer(token.staffOwn!)).send({ orderId: ownOrder.orderId, purpose: 'dispute', reason: 'r', ticketRef: 'T' });
+    return res.body.id as string;
+  }
+
+  async function openRecording(): Promise<{ recordingId: string; chunk: (seq: number) => Buffer }> {
+    const sodium = await getSodium();
+    const contentKey = sodium.randombytes_buf(32);
+    const sealed = toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(ownOrder.publicKey)!));
+    const res = await request(vault.server).post(`/v1/orders/${ownOrder.orderId}/recordings`).set(bearer(token.beauticianOwn!)).send({ sealedContentKey: sealed, mimeType: 'audio/ogg' });
+    const recordingId = res.body.recordingId as string;
+    return { recordingId, chunk: (seq) => Buffer.from(encryptChunk({ contentKey, recordingId, seq, final: true, plaintext: new Uint8Array(10) })) };
+  }
+
+  /** A request for each route, with fresh resources where a success would change state. */
+  async function callFor(route: string): Promise<Call> {
+    const id = ++n;
+    const sealedKey = async () => {
+      const sodium = await getSodium();
+      return toBase64Url(sodium.crypto_box_seal(sodium.randombytes_buf(32), fromBase64Url(ownOrder.publicKey)!));
+    };
+    switch (route) {
+      case 'GET /healthz':
+      case 'GET /readyz':
+      case 'GET /metrics':
+      case 'GET /openapi.json':
+      case 'GET /v1/access-requests':
+      case 'GET /v1/audit':
+      case 'GET /v1/audit/verify':
+        return { method: 'get', path: route.split(' ')[1]! };
+      case 'POST /v1/principals':
+        return { method: 'post', path: '/v1/principals', json: { id: `new-${id}`, name: 'n', department: 'd', roles: ['auditor'] } };
+      case 'DELETE /v1/principals/:id':
+        await vault.addPrincipal({ id: `victim-${id}`, roles: ['auditor'] });
+        return { method: 'delete', path: `/v1/principals/victim-${id}` };
+      case 'POST /v1/orders':
+        return { method: 'post', path: '/v1/orders', json: { orderId: `mo-${id}`, beauticianId: 'm-beauticianOwn', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' } };
+      case 'POST /v1/orders/:orderId/consents':
+        return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/consents`, json: { party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' } };
+      case 'POST /v1/orders/:orderId/recordings':
+        return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/recordings`, json: { sealedContentKey: await sealedKey(), mimeType: 'audio/ogg' } };
+      case 'GET /v1/orders/:orderId/recordings':
+        return { method: 'get', path: `/v1/orders/${ownOrder.orderId}/recordings` };
+      case 'POST /v1/orders/:orderId/holds':
+        return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/holds`, json: { reason: 'complaint' } };
+      case 'DELETE /v1/holds/:holdId': {
+        const hold = await request(vault.server).post(`/v1/orders/${ownOrder.orderId}/holds`).set(bearer(token.platform!)).send({ reason: 'legal' });
+        return { method: 'delete', path: `/v1/holds/${hold.body.id}` };
+      }
+      case 'PUT /v1/recordings/:recordingId/chunks/:seq': {
+        const rec = await openRecording();
+        return { method: 'put', path: `/v1/recordings/${rec.recordingId}/chunks/0`, binary: rec.chunk(0) };
+      }
+      case 'GET /v1/recordings/:recordingId/upload-state':
+        return { method: 'get', path: `/v1/recordings/${(await openRecording()).recordingId}/upload-state` };
+      case 'POST /v1/recordings/:recordingId/complete': {
+        const rec = await openRecording();
+        await request(vault.server).put(`/v1/recordings/${rec.recordingId}/chunks/0`).set(bearer(token.beauticianOwn!)).set('content-type', 'application/octet-stream').send(rec.chunk(0));
+        return { method: 'post', path: `/v1/recordings/${rec.recordingId}/complete`, json: { chunkCount: 1 } };
+      }
+      case 'POST /v1/access-requests':
+        return { method: 'post', path: '/v1/access-requests', json: { orderId: ownOrder.orderId, purpose: 'safety', reason: 'r', ticketRef: `T-${id}` } };
+      case 'GET /v1/access-requests/:id':
+        return { method: 'get', path: `/v1/access-requests/${approvedRequest}` };
+      case 'POST /v1/access-requests/:id/decisions':
+        return { method: 'post', path: `/v1/access-requests/${await fileRequest()}/decisions`, json: { decision: 'approve', comment: 'fine' } };
+      case 'GET /v1/access-requests/:id/recordings/:recordingId/audio':
+        return { method: 'get', path: `/v1/access-requests/${approvedRequest}/recordings/${sealedRecording}/audio` };
+      default:
+        throw new Error(`no request built for ${route}: add a case here and a row in authz-matrix.data.ts`);
+    }
+  }
+
+  it('has a row for every route the app serves', () => {
+    const app = createApp({ ...vault.deps, logger: pino({ level: 'silent' }) });
+    const rows = new Set(MATRIX.map((r) => r.route));
+    expect(servedRoutes(app).filter((r) => !rows.has(r)), 'routes without authorization rows').toEqual([]);
+    expect([...rows].filter((r) => !servedRoutes(app).includes(r)), 'rows for routes that do not exist').toEqual([]);
+  });
+
+  it('answers every route × actor as the table says', async () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const row of MATRIX) {
+      for (const actor of ACTORS) {
+        const call = await callFor(row.route);
+        let req = request(vault.server)[call.method](call.path);
+        if (actor !== 'none') req = req.set(bearer(token[actor]!));
+        if (call.binary) req = req.set('content-type', 'application/octet-stream').send(call.binary);
+        else if (call.json) req = req.send(call.json);
+        const res = await req;
+        const want = expectedStatus(row, actor);
+        checked++;
+        if (res.status !== want) mismatches.push(`${row.route} as ${actor}: got ${res.status}, want ${want} ${JSON.stringify(res.body?.error ?? '')}`);
+        if (res.status === 403) expect(res.body.error.code).toEqual(expect.any(String));
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBe(MATRIX.length * ACTORS.length);
+  });
+});
