@@ -25,11 +25,12 @@ const STATUS: Record<ErrorKind, number> = {
 const AUDITED_REFUSALS = new Set<ErrorKind>(['unauthorized', 'forbidden', 'conflict', 'gone']);
 
 interface BodyParserError {
-  type: string;
+  type?: string;
   status: number;
 }
+/** body-parser's errors are http-errors: a 4xx `status`, `expose: true`, usually a `type` (not for a broken gzip stream). */
 const isBodyParserError = (e: unknown): e is BodyParserError =>
-  typeof e === 'object' && e !== null && 'type' in e && 'status' in e && typeof e.type === 'string';
+  typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number' && 'expose' in e && e.expose === true;
 
 /** Errors thrown by express.json()/express.raw() before our code runs. */
 function fromBodyParser(e: BodyParserError): VaultError {
