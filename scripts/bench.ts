@@ -4,7 +4,7 @@
  * Each figure is measured next to its ceiling in the same run, so ratios hold
  * on a noisy machine. `npm run bench -- playback` runs only matching sections.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,12 +37,17 @@ for (const file of files) {
   }
 }
 
+// A partial run (`npm run bench -- retention`) keeps the other sections of the last report.
+const outFile = path.join(here, '..', 'bench', 'results.json');
+type Report = { sections?: Record<string, BenchSection> };
+const previous: Record<string, BenchSection> =
+  only.length > 0 ? ((await readFile(outFile, 'utf8').then((t): Report => JSON.parse(t) as Report, (): Report => ({}))).sections ?? {}) : {};
 const report = {
   at: new Date().toISOString(),
   machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
-  sections,
+  sections: { ...previous, ...sections },
 };
-await mkdir(path.join(here, '..', 'bench'), { recursive: true });
-await writeFile(path.join(here, '..', 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+await mkdir(path.dirname(outFile), { recursive: true });
+await writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write('\nwrote bench/results.json\n');
 process.exit(failed ? 1 : 0);

@@ -28,9 +28,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders());
   app.use(healthRoutes(deps));
 
-  app.use('/v1', authFailureLimit());
   app.use('/v1/principals', adminLimit());
-  app.use('/v1', authenticated(deps.db));
+  app.use('/v1', authenticated(deps.db, authFailureLimit()));
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));
   app.use(ordersRoutes(deps));

@@ -13,13 +13,20 @@ declare module 'express-serve-static-core' {
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,256})$/;
 
-/** Resolves the bearer token to an active principal on every request: a revoked token stops working at once. */
-export function authenticated(db: Database): RequestHandler {
-  return async (req: Request, _res: Response, next: NextFunction) => {
+/**
+ * Resolves the bearer token to an active principal on every request: a revoked
+ * token stops working at once. A failed attempt passes through `onFailure`
+ * (the failed-authentication rate limit) before it is answered 401.
+ */
+export function authenticated(db: Database, onFailure?: RequestHandler): RequestHandler {
+  const refuse = (req: Request, res: Response, next: NextFunction) => {
+    if (onFailure) return onFailure(req, res, () => next(unauthorized()));
+    next(unauthorized());
+  };
+  return async (req: Request, res: Response, next: NextFunction) => {
     const match = BEARER.exec(req.get('authorization') ?? '');
-    if (!match?.[1]) throw unauthorized();
-    const principal = await authenticate({ db }, match[1]);
-    if (!principal) throw unauthorized();
+    const principal = match?.[1] ? await authenticate({ db }, match[1]) : null;
+    if (!principal) return refuse(req, res, next);
     req.principal = principal;
     next();
   };

@@ -15,8 +15,10 @@ const tooMany = (message: string): RequestHandler => (_req, res) => {
 };
 
 /**
- * Slows token guessing: only answers 401 count, per client address; a client
- * over the limit gets 429 before its token is even looked up.
+ * Slows token guessing, per client address. The auth middleware runs it only
+ * for a request whose token failed, so valid traffic is never counted — not
+ * even while in flight: a fleet of phones behind one address is not throttled
+ * by its own load. Over the limit, a failed attempt gets 429 instead of 401.
  */
 export function authFailureLimit(options: { windowMs?: number; limit?: number } = {}): RequestHandler {
   return rateLimit({
@@ -24,8 +26,6 @@ export function authFailureLimit(options: { windowMs?: number; limit?: number } 
     limit: options.limit ?? 100,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401,
     handler: tooMany('too many failed authentications from this address; retry later'),
   });
 }

@@ -1,0 +1,235 @@
+/**
+ * Ingest benchmark (issue 6):
+ *  - chunk upload through the vault's HTTP route (auth, hashing, storage put,
+ *    database row, audit entry) vs the same bytes put straight into the same
+ *    store (filesystem put, or S3 PutObject), same concurrency, as a ratio;
+ *  - 2,000 simulated phones each sending one ~40 KB chunk every 10 s (real time,
+ *    3 rounds: 200 chunks/s), with p50/p99 acknowledgement latency, errors and a
+ *    final exactly-once check against the database and the store.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import { systemClock } from '../../src/clock.js';
+import { mapLimit } from '../../src/concurrency.js';
+import { loadConfig } from '../../src/config.js';
+import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { parseKeks } from '../../src/crypto/keyring.js';
+import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
+import type { DomainDeps } from '../../src/domain/deps.js';
+import { recordConsent, registerOrder } from '../../src/domain/orders.js';
+import type { Principal } from '../../src/domain/principal.js';
+import { createPrincipal } from '../../src/domain/principals.js';
+import { startRecording } from '../../src/domain/recordings.js';
+import { createIdGenerator } from '../../src/ids.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
+import { freshPostgresSchema } from '../../test/helpers/postgres.js';
+import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
+import type { BenchMetric, BenchSection } from './types.js';
+
+const KB = 1024;
+const progress = (m: string) => process.stderr.write(`  [ingest] ${m}\n`);
+const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+interface Rig {
+  deps: DomainDeps;
+  base: string;
+  token: string;
+  newRecording(): Promise<{ recordingId: string; contentKey: Uint8Array }>;
+  close(): Promise<void>;
+}
+
+/** The two test pairs, plus postgres+fs: PostgreSQL with the filesystem store, to see the vault without s3rver's own limits. */
+type BenchPair = StorePair | 'postgres+fs';
+
+async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores> {
+  if (pair !== 'postgres+fs') return openStores(pair, dataDir);
+  const pg = await freshPostgresSchema();
+  const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
+  return { db: pg.db, blobs, cleanup: () => pg.cleanup() };
+}
+
+async function rig(pair: BenchPair): Promise<Rig> {
+  const sodium = await getSodium();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-bench-ingest-'));
+  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: `1:${toBase64Url(sodium.randombytes_buf(32))}`, LOG_LEVEL: 'silent' });
+  const stores = await openBenchStores(pair, dataDir);
+  const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock: systemClock, ids: await createIdGenerator(), metrics: createMetrics() };
+  const server = await new Promise<Server>((resolve) => {
+    const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const admin: Principal = { id: 'admin', name: 'a', department: 'it', roles: ['admin'] };
+  const platform: Principal = { id: 'platform', name: 'p', department: 'p', roles: ['platform'] };
+  const beautician: Principal = { id: 'bea', name: 'b', department: 'field', roles: ['beautician'] };
+  await createPrincipal(deps, admin, platform);
+  const { token } = await createPrincipal(deps, admin, beautician);
+  const order = await registerOrder(deps, platform, { orderId: 'o1', beauticianId: 'bea', customerId: 'c', scheduledAt: new Date().toISOString() });
+  for (const party of ['beautician', 'customer'] as const) await recordConsent(deps, platform, 'o1', { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
+  const pk = fromBase64Url(order.publicKey)!;
+  return {
+    deps,
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    token,
+    async newRecording() {
+      const contentKey = sodium.randombytes_buf(32);
+      const { recordingId } = await startRecording(deps, beautician, 'o1', { sealedContentKey: sodium.crypto_box_seal(contentKey, pk), mimeType: 'audio/ogg' });
+      return { recordingId, contentKey };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await stores.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function put(r: Rig, recordingId: string, seq: number, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${r.base}/v1/recordings/${recordingId}/chunks/${seq}`, {
+      method: 'PUT',
+      agent,
+      headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Vault route vs direct store put, same bytes, same concurrency. */
+async function throughput(r: Rig, chunkBytes: number, count: number, concurrency: number): Promise<{ vaultMBps: number; ceilingMBps: number }> {
+  const { recordingId, contentKey } = await r.newRecording();
+  const plaintext = new Uint8Array(chunkBytes - 41).fill(7);
+  const bodies = Array.from({ length: count }, (_, seq) => encryptChunk({ contentKey, recordingId, seq, final: false, plaintext }));
+  const mb = (count * chunkBytes) / 2 ** 20;
+  await put(r, recordingId, 0, bodies[0]!); // warm up the connection and the route
+  const t0 = performance.now();
+  await mapLimit(bodies.slice(1), concurrency, async (b, i) => {
+    const status = await put(r, recordingId, i + 1, b);
+    if (status !== 201) throw new Error(`upload answered ${status}`);
+  });
+  const vaultSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await mapLimit(bodies.slice(1), concurrency, (b, i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, b));
+  const ceilingSeconds = (performance.now() - t1) / 1000;
+  return { vaultMBps: (mb * (count - 1)) / count / vaultSeconds, ceilingMBps: (mb * (count - 1)) / count / ceilingSeconds };
+}
+
+interface PhonesResult {
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  errorKinds: Record<string, number>;
+  acked: number;
+  lost: number;
+  duplicates: number;
+}
+
+async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesResult> {
+  progress(`starting ${phones} recordings`);
+  const recs = await mapLimit(Array.from({ length: phones }, (_, i) => i), 16, () => r.newRecording());
+  const plaintext = new Uint8Array(40 * KB - 41).fill(3);
+  const latencies: number[] = [];
+  const acked: { recordingId: string; seq: number }[] = [];
+  let errors = 0;
+  const errorKinds: Record<string, number> = {};
+  const failed = (kind: string) => {
+    errors++;
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
+  const start = performance.now() + 500;
+  progress(`${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`);
+  await Promise.all(
+    recs.map(async (rec, p) => {
+      const offset = (p / phones) * periodMs; // phones spread evenly over the period
+      for (let seq = 0; seq < rounds; seq++) {
+        const due = start + offset + seq * periodMs;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+        const body = encryptChunk({ contentKey: rec.contentKey, recordingId: rec.recordingId, seq, final: seq === rounds - 1, plaintext });
+        const t = performance.now();
+        try {
+          const status = await put(r, rec.recordingId, seq, body);
+          if (status === 201) {
+            latencies.push(performance.now() - t);
+            acked.push({ recordingId: rec.recordingId, seq });
+          } else failed(`http ${status}`);
+        } catch (err) {
+          failed(err instanceof Error && 'code' in err ? String(err.code) : 'network');
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
+  progress('checking every acknowledged chunk is stored exactly once');
+  const rows = await r.deps.db.query<{ recording_id: string; seq: number; n: number }>(
+    `SELECT recording_id, seq, count(*)::int AS n FROM chunks WHERE recording_id = ANY($1) GROUP BY recording_id, seq`,
+    [recs.map((x) => x.recordingId)],
+  );
+  const stored = new Map(rows.map((x) => [`${x.recording_id}/${x.seq}`, x.n]));
+  let lost = 0;
+  let duplicates = 0;
+  for (const a of acked) {
+    const n = stored.get(`${a.recordingId}/${a.seq}`) ?? 0;
+    if (n === 0) lost++;
+    if (n > 1) duplicates++;
+  }
+  const objects = await mapLimit(recs, 16, async (x) => (await r.deps.blobs.list(`recordings/${x.recordingId}/`)).length);
+  const objectCount = objects.reduce((a, b) => a + b, 0);
+  if (objectCount !== rows.length) lost += Math.max(0, rows.length - objectCount);
+  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(latencies.at(-1) ?? NaN), errors, errorKinds, acked: acked.length, lost, duplicates };
+}
+
+export async function run(): Promise<BenchSection> {
+  const metrics: Record<string, BenchMetric> = {};
+  const notes: string[] = [];
+  for (const pair of ['pglite+fs', 'postgres+s3'] as const) {
+    const r = await rig(pair);
+    try {
+      for (const [label, size, count] of [['40KB', 40 * KB, 300], ['1MB', 1024 * KB, 40]] as const) {
+        progress(`${pair}: ${count} chunks of ${label}, 8 at a time`);
+        const t = await throughput(r, size, count, 8);
+        const ratio = t.vaultMBps / t.ceilingMBps;
+        metrics[`${pair} ${label} vault MB/s`] = { value: round(t.vaultMBps), unit: 'MB/s' };
+        metrics[`${pair} ${label} direct store MB/s`] = { value: round(t.ceilingMBps), unit: 'MB/s' };
+        metrics[`${pair} ${label} ratio`] = { value: round(ratio, 3), unit: 'ratio', goal: '>= 0.9', met: ratio >= 0.9 };
+      }
+    } finally {
+      await r.close();
+    }
+  }
+  for (const pair of ['postgres+fs', 'postgres+s3'] as const) {
+    const r = await rig(pair);
+    try {
+      const m = await manyPhones(r, 2000, 3, 10_000);
+      const k = `${pair} 2000 phones`;
+      metrics[`${k} p50 ack`] = { value: m.p50, unit: 'ms' };
+      metrics[`${k} p99 ack`] = { value: m.p99, unit: 'ms', goal: '< 100', met: m.p99 < 100 };
+      metrics[`${k} max ack`] = { value: m.max, unit: 'ms' };
+      metrics[`${k} acknowledged`] = { value: m.acked, unit: 'chunks' };
+      metrics[`${k} errors`] = { value: m.errors, unit: 'requests' };
+      metrics[`${k} lost or duplicated`] = { value: m.lost + m.duplicates, unit: 'chunks', goal: '= 0', met: m.lost + m.duplicates === 0 };
+      notes.push(`${k}: errors by kind ${JSON.stringify(m.errorKinds)}`);
+    } finally {
+      await r.close();
+    }
+  }
+  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one client process on the same 2 cores as the vault, PostgreSQL and s3rver.');
+  notes.push('Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.');
+  agent.destroy();
+  return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
+}
