@@ -44,3 +44,23 @@ describe('hardening', () => {
     expect((await request(vault.server).get('/readyz')).status).toBe(200);
   });
 });
+
+describe('admin route limit', () => {
+  let vault: TestVault;
+  beforeAll(async () => {
+    vault = await startTestVault('pglite+fs');
+  });
+  afterAll(async () => vault?.close());
+
+  it('answers 429 past 120 principal-management requests a minute from one address, leaving other routes alone', async () => {
+    for (let i = 0; i < 120; i++) {
+      expect((await request(vault.server).delete(`/v1/principals/nobody-${i}`).set(bearer(vault.adminToken))).status).toBe(404);
+    }
+    const limited = await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send({ id: 'late', name: 'Late', department: 'ops', roles: ['auditor'] });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('rate_limited');
+    const [row] = await vault.deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM principals WHERE id = 'late'`);
+    expect(row?.n).toBe(0);
+    expect((await request(vault.server).get('/v1/audit/verify').set(bearer(vault.adminToken))).status).toBe(403);
+  });
+});
