@@ -203,6 +203,8 @@ class PlaintextStream extends Readable {
   private next: number;
   private sent = 0;
   private pumping = false;
+  private pullRequested = false;
+  private eof = false;
   private primed: Buffer | null = null;
   private readonly inFlight = new Map<number, Promise<Buffer | null>>();
   private readonly keyPages = new Map<number, Promise<Map<number, string>>>();
@@ -222,24 +224,34 @@ class PlaintextStream extends Readable {
     if (this.ctx.window && this.next <= this.ctx.window.lastIndex) this.primed = await this.produce();
   }
 
+  /**
+   * Node calls _read once and then waits for a push. A call that arrives while
+   * a pump is running must not be dropped: it is remembered and served by that
+   * pump, else a paused-then-resumed reader would wait forever.
+   */
   override _read(): void {
+    this.pullRequested = true;
     if (this.pumping) return;
     this.pumping = true;
-    this.pump().then(
-      () => {
-        this.pumping = false;
-      },
-      (err: unknown) => {
-        this.pumping = false;
-        this.destroy(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
+    this.pump().catch((err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))));
   }
 
   private async pump(): Promise<void> {
+    try {
+      while (this.pullRequested && !this.destroyed) {
+        this.pullRequested = false;
+        await this.pushUntilFull();
+      }
+    } finally {
+      // Cleared before the promise settles, so a _read arriving right after starts a new pump.
+      this.pumping = false;
+    }
+  }
+
+  private async pushUntilFull(): Promise<void> {
     const last = this.ctx.window?.lastIndex ?? -1;
     for (;;) {
-      if (this.destroyed) return;
+      if (this.destroyed || this.eof) return;
       let out: Buffer;
       if (this.primed) {
         out = this.primed;
@@ -248,6 +260,7 @@ class PlaintextStream extends Readable {
         out = await this.produce();
         if (this.destroyed) return;
       } else {
+        this.eof = true;
         this.push(null);
         return;
       }
