@@ -37,10 +37,16 @@ async function main(): Promise<void> {
     deadline.unref();
     server.close((err) => {
       if (err) logger.error({ err }, 'server close failed');
-      void sweeper
+      sweeper
         .stop()
         .then(() => vault.close())
-        .then(() => process.exit(err ? 1 : 0));
+        .then(
+          () => process.exit(err ? 1 : 0),
+          (closeErr: unknown) => {
+            logger.error({ err: closeErr }, 'closing the stores failed');
+            process.exit(1);
+          },
+        );
     });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
