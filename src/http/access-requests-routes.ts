@@ -88,6 +88,6 @@ function send(req: Request, res: Response, body: Readable, format: PlaybackForma
     // A client going away is not a fault; integrity failures are already counted and audited.
     const clientLeft = 'code' in err && err.code === 'ERR_STREAM_PREMATURE_CLOSE';
     if (clientLeft || (err instanceof VaultError && err.kind === 'integrity')) return;
-    deps.logger.warn({ err, path: req.path }, 'audio stream failed after its headers were sent');
+    (req.log ?? deps.logger).warn({ err, path: req.path }, 'audio stream failed after its headers were sent');
   });
 }

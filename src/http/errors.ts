@@ -86,8 +86,10 @@ export function subjectOfPath(path: string): Subject {
 export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger }): ErrorRequestHandler {
   return async (err: unknown, req, res, _next) => {
     const known = toVaultError(err);
-    if (!known) deps.logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    else if (known.kind === 'unavailable') deps.logger.warn({ err: known.cause ?? known, path: req.path }, 'backing store unavailable');
+    // req.log (pino-http) carries the request id, so an error line can be matched to its access line.
+    const log = req.log ?? deps.logger;
+    if (!known) log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    else if (known.kind === 'unavailable') log.warn({ err: known.cause ?? known, path: req.path }, 'backing store unavailable');
     if (!known) {
       if (res.headersSent) res.destroy();
       else res.status(500).json({ error: { code: 'internal', message: 'the vault could not complete this request' } });
@@ -112,7 +114,7 @@ export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger 
           });
         });
       } catch (auditErr) {
-        deps.logger.error({ err: auditErr }, 'could not audit a refusal');
+        log.error({ err: auditErr }, 'could not audit a refusal');
       }
     }
 

@@ -1,3 +1,5 @@
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,11 +43,32 @@ describe('log lines carry no secret', () => {
     const generated = await request(vault.server).get('/healthz').set('x-request-id', 'bad id with spaces');
     expect(generated.headers['x-request-id']).toMatch(/^trace_[0-9a-f]{32}$/);
 
+    // A store failing mid-request: its error line must carry the request id too.
+    const objects = path.join(vault.config.dataDir, 'objects');
+    await rm(objects, { recursive: true, force: true });
+    await writeFile(objects, 'not a directory');
+    const late = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const broken = await request(vault.server)
+      .put(`/v1/recordings/${late.recordingId}/chunks/0`)
+      .set(bearer(visit.beauticianToken))
+      .set('x-request-id', 'trace-broken-store')
+      .set('content-type', 'application/octet-stream')
+      .send(Buffer.from(late.encrypt([audio.subarray(0, 500)])[0]!.bytes));
+    expect(broken.status).toBe(500);
+
     await new Promise((r) => setTimeout(r, 50));
     expect(lines.length).toBeGreaterThan(10);
-    const parsed = lines.map((l) => JSON.parse(l) as { req?: { id?: string }; msg?: string });
-    expect(parsed.filter((p) => p.req?.id).length).toBeGreaterThan(10);
+    const parsed = lines.map((l) => JSON.parse(l) as { req?: { id?: string }; res?: { statusCode?: number }; level: number; msg?: string; responseTime?: number });
+    // Every line is about one request and names it; every answered request is one line with status and timing.
+    expect(parsed.filter((p) => typeof p.req?.id !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(p.req.id))).toEqual([]);
+    const answered = parsed.filter((p) => p.res?.statusCode !== undefined);
+    expect(answered.length).toBeGreaterThan(10);
+    expect(answered.filter((p) => typeof p.responseTime !== 'number')).toEqual([]);
+    expect(new Set(answered.map((p) => p.req!.id)).size).toBe(answered.length);
     expect(lines.some((l) => l.includes('trace-abc-123'))).toBe(true);
+    const brokenLines = parsed.filter((p) => p.req?.id === 'trace-broken-store');
+    expect(brokenLines.map((p) => p.level).sort()).toEqual([50, 50]);
+    expect(brokenLines.some((p) => p.msg === 'unhandled error')).toBe(true);
 
     const [order] = await vault.deps.db.query<{ wrapped_secret_key: Uint8Array }>('SELECT wrapped_secret_key FROM orders WHERE order_id = $1', [visit.orderId]);
     const [rec] = await vault.deps.db.query<{ sealed_content_key: Uint8Array }>('SELECT sealed_content_key FROM recordings WHERE id = $1', [upload.recordingId]);
