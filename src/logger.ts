@@ -15,8 +15,26 @@ export const REDACT_PATHS = [
   'sealedContentKey',
   '*.sealedContentKey',
   'body',
+  '*.body',
   'req.body',
   'res.body',
+  // key material and config secrets, should any object carrying them reach a log call
+  'keks',
+  '*.keks',
+  'contentKey',
+  '*.contentKey',
+  'secretKey',
+  '*.secretKey',
+  'wrappedSecretKey',
+  '*.wrappedSecretKey',
+  'plaintext',
+  '*.plaintext',
+  'bootstrapAdminToken',
+  '*.bootstrapAdminToken',
+  'secretAccessKey',
+  '*.secretAccessKey',
+  'databaseUrl',
+  '*.databaseUrl',
 ];
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {
