@@ -55,5 +55,15 @@ describe('Dockerfile', () => {
     expect(user).toBeDefined();
     expect(['root', '0']).not.toContain(user);
     expect(text).toMatch(/HEALTHCHECK/);
+    // ENV names the image sets for the vault are config names (NODE_ENV is Node's own).
+    const envBlock = /^ENV ((?:.*\\\n)*.*)$/m.exec(text)?.[1] ?? '';
+    const names = [...envBlock.matchAll(/([A-Z_]+)=/g)].map((m) => m[1]!);
+    expect(names).toEqual(expect.arrayContaining(['PORT', 'VAULT_DATA_DIR']));
+    expect(names.filter((n) => n !== 'NODE_ENV' && !CONFIG_ENV_NAMES.includes(n))).toEqual([]);
+  });
+
+  it('never sends the local data dir (dev KEK, database), node_modules or .env files to the build', async () => {
+    const ignored = (await readFile('.dockerignore', 'utf8')).split('\n').map((l) => l.trim());
+    for (const entry of ['data', 'node_modules', '.env', '.git']) expect(ignored, entry).toContain(entry);
   });
 });
