@@ -1,0 +1,220 @@
+/**
+ * Playback benchmark (issue 3), on the embedded stores (PGlite + filesystem):
+ *  - throughput of `format=original` through HTTP vs raw libsodium decryption
+ *    of the same chunks in memory (the ceiling), as a ratio;
+ *  - time to first byte for a 2-hour recording (720 chunks of ~40 KB);
+ *  - RSS growth while streaming a 1 GiB recording.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import pino from 'pino';
+import { createApp } from '../../src/app.js';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { decryptChunk, encryptChunk } from '../../src/crypto/chunk-format.js';
+import { parseKeks } from '../../src/crypto/keyring.js';
+import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
+import { decideRequest, fileRequest } from '../../src/domain/access-requests.js';
+import type { DomainDeps } from '../../src/domain/deps.js';
+import { recordConsent, registerOrder } from '../../src/domain/orders.js';
+import type { Principal } from '../../src/domain/principal.js';
+import { createPrincipal } from '../../src/domain/principals.js';
+import { completeRecording, putChunk, startRecording } from '../../src/domain/recordings.js';
+import { createIdGenerator } from '../../src/ids.js';
+import { createMetrics } from '../../src/metrics.js';
+import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
+import { migrate } from '../../src/store/db/migrate.js';
+import { openPglite } from '../../src/store/db/pglite.js';
+import type { BenchSection } from './types.js';
+
+const MiB = 1024 * 1024;
+const progress = (message: string): void => {
+  process.stderr.write(`  [playback] ${message}\n`);
+};
+
+interface Fixture {
+  deps: DomainDeps;
+  baseUrl: string;
+  token: string;
+  requestId: string;
+  /** uploads a sealed recording of `chunks` chunks of `chunkBytes` plaintext bytes each */
+  upload(chunks: number, chunkBytes: number): Promise<{ recordingId: string; contentKey: Uint8Array }>;
+  close(): Promise<void>;
+}
+
+async function setUp(): Promise<Fixture> {
+  const sodium = await getSodium();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-bench-playback-'));
+  const kek = toBase64Url(sodium.randombytes_buf(32));
+  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: `1:${kek}`, LOG_LEVEL: 'silent', VAULT_MAX_CHUNK_BYTES: String(2 * MiB) });
+  const db = await openPglite();
+  await migrate(db);
+  const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
+  const deps: DomainDeps = { config, db, blobs, keyring: parseKeks(config.keks ?? ''), clock: systemClock, ids: await createIdGenerator(), metrics: createMetrics() };
+  const server = await new Promise<Server>((resolve) => {
+    const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const admin: Principal = { id: 'bench-admin', name: 'admin', department: 'it', roles: ['admin'] };
+  const staff: Principal = { id: 'bench-staff', name: 'staff', department: 'disputes', roles: ['dispute_staff'] };
+  const dh: Principal = { id: 'bench-dh', name: 'dh', department: 'disputes', roles: ['department_head'] };
+  const sh: Principal = { id: 'bench-sh', name: 'sh', department: 'security', roles: ['security_head'] };
+  const platform: Principal = { id: 'bench-platform', name: 'platform', department: 'platform', roles: ['platform'] };
+  const beautician: Principal = { id: 'bench-beautician', name: 'b', department: 'field', roles: ['beautician'] };
+  let token = '';
+  for (const p of [staff, dh, sh, platform, beautician]) {
+    const issued = await createPrincipal(deps, admin, p);
+    if (p === staff) token = issued.token;
+  }
+  const orderId = 'bench-order';
+  const { publicKey } = await registerOrder(deps, platform, { orderId, beauticianId: beautician.id, customerId: 'c', scheduledAt: new Date().toISOString() });
+  for (const party of ['beautician', 'customer'] as const) await recordConsent(deps, platform, orderId, { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
+  const filed = await fileRequest(deps, staff, { orderId, purpose: 'compliance_check', reason: 'benchmark', ticketRef: 'BENCH-1' });
+  await decideRequest(deps, dh, filed.id, { decision: 'approve', comment: 'bench' });
+  await decideRequest(deps, sh, filed.id, { decision: 'approve', comment: 'bench' });
+
+  const orderPublicKey = fromBase64Url(publicKey);
+  if (!orderPublicKey) throw new Error('no order public key');
+  const upload = async (chunks: number, chunkBytes: number) => {
+    const contentKey = sodium.randombytes_buf(32);
+    const sealedContentKey = sodium.crypto_box_seal(contentKey, orderPublicKey);
+    const { recordingId } = await startRecording(deps, beautician, orderId, { sealedContentKey, mimeType: 'audio/ogg' });
+    const plaintext = sodium.randombytes_buf(chunkBytes);
+    for (let seq = 0; seq < chunks; seq++) {
+      const body = encryptChunk({ contentKey, recordingId, seq, final: seq === chunks - 1, plaintext });
+      await putChunk(deps, beautician, recordingId, seq, Buffer.from(body));
+    }
+    await completeRecording(deps, beautician, recordingId, chunks);
+    return { recordingId, contentKey };
+  };
+
+  return {
+    deps,
+    baseUrl,
+    token,
+    requestId: filed.id,
+    upload,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await blobs.close();
+      await db.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Streams one recording through HTTP; returns time to first byte, total time and bytes. */
+async function play(f: Fixture, recordingId: string, onChunk?: () => void): Promise<{ ttfbMs: number; totalMs: number; bytes: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${f.baseUrl}/v1/access-requests/${f.requestId}/recordings/${recordingId}/audio`, { headers: { authorization: `Bearer ${f.token}` } });
+  if (res.status !== 200 || !res.body) throw new Error(`playback answered ${res.status}`);
+  const reader = res.body.getReader();
+  let ttfbMs = -1;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (ttfbMs < 0) ttfbMs = performance.now() - t0;
+    bytes += value.length;
+    onChunk?.();
+  }
+  return { ttfbMs, totalMs: performance.now() - t0, bytes };
+}
+
+/** The ceiling: the same stored chunks, already in memory, decrypted with libsodium and nothing else. */
+async function rawDecrypt(f: Fixture, recordingId: string, contentKey: Uint8Array): Promise<{ totalMs: number; bytes: number }> {
+  const rows = await f.deps.db.query<{ seq: number; object_key: string }>('SELECT seq, object_key FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+  const chunks: Buffer[] = [];
+  for (const r of rows) chunks.push((await f.deps.blobs.get(r.object_key)) ?? Buffer.alloc(0));
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const [seq, chunk] of chunks.entries()) {
+    bytes += decryptChunk({ contentKey, recordingId, seq, final: seq === chunks.length - 1, chunk }).length;
+  }
+  return { totalMs: performance.now() - t0, bytes };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
+
+function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose_gc');
+  const gc: unknown = vm.runInNewContext('gc');
+  if (typeof gc !== 'function') throw new Error('could not expose gc');
+  return gc as () => void;
+}
+
+export async function run(): Promise<BenchSection> {
+  const gc = exposeGc();
+  const f = await setUp();
+  try {
+    // 2 hours of ~40 KB chunks (one every 10 s at 32 kbit/s).
+    let t = performance.now();
+    const twoHours = await f.upload(720, 40_000);
+    progress(`uploaded the 2-hour recording in ${Math.round(performance.now() - t)} ms`);
+    await play(f, twoHours.recordingId); // warm-up
+    const ceilings: number[] = [];
+    const playbacks: number[] = [];
+    const ttfbs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const raw = await rawDecrypt(f, twoHours.recordingId, twoHours.contentKey);
+      ceilings.push(raw.bytes / MiB / (raw.totalMs / 1000));
+      const p = await play(f, twoHours.recordingId);
+      if (p.bytes !== raw.bytes) throw new Error(`played ${p.bytes} bytes, expected ${raw.bytes}`);
+      playbacks.push(p.bytes / MiB / (p.totalMs / 1000));
+      ttfbs.push(p.ttfbMs);
+    }
+    for (let i = 0; i < 10; i++) ttfbs.push((await play(f, twoHours.recordingId)).ttfbMs);
+    progress('measured throughput and time to first byte');
+    const ceiling = median(ceilings);
+    const playback = median(playbacks);
+    const ttfb = median(ttfbs);
+
+    // 1 GiB in 2048 chunks of 512 KiB.
+    t = performance.now();
+    const big = await f.upload(2048, 512 * 1024);
+    progress(`uploaded the 1 GiB recording in ${Math.round(performance.now() - t)} ms`);
+    gc();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    const streamed = await play(f, big.recordingId, () => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    });
+    clearInterval(sampler);
+    if (streamed.bytes !== 1024 * MiB) throw new Error(`streamed ${streamed.bytes} bytes of 1 GiB`);
+    const growth = (peak - baseline) / MiB;
+
+    const ratio = playback / ceiling;
+    return {
+      stores: 'pglite+fs',
+      metrics: {
+        'original playback throughput (2h recording)': { value: round(playback), unit: 'MiB/s' },
+        'raw libsodium decryption, same chunks (ceiling)': { value: round(ceiling), unit: 'MiB/s' },
+        'playback / ceiling': { value: round(ratio), unit: 'ratio', goal: '>= 0.8', met: ratio >= 0.8 },
+        'time to first byte, 2h recording (median of 15)': { value: round(ttfb, 1), unit: 'ms', goal: '< 150', met: ttfb < 150 },
+        'RSS growth streaming 1 GiB': { value: round(growth, 1), unit: 'MiB', goal: '< 64', met: growth < 64 },
+        '1 GiB streaming throughput': { value: round(streamed.bytes / MiB / (streamed.totalMs / 1000)), unit: 'MiB/s' },
+      },
+      notes: [
+        'the HTTP client (fetch) runs in the same process as the server, so its buffers count in the RSS figure',
+        'ceiling: chunks already in memory, decryptChunk only; playback: HTTP GET format=original end to end (DB, storage, decrypt, socket)',
+      ],
+    };
+  } finally {
+    await f.close();
+  }
+}
