@@ -25,6 +25,11 @@ describe('/openapi.json', () => {
     const chunk = res.body.paths['/v1/recordings/{recordingId}/chunks/{seq}'].put;
     expect(chunk.parameters.map((p: { name: string }) => p.name)).toEqual(['recordingId', 'seq']);
     expect(Object.keys(chunk.responses)).toEqual(expect.arrayContaining(['200', '201', '409', '413']));
+    // Answers are described too, from src/http/response-schemas.ts.
+    expect(chunk.responses['201'].content['application/json'].schema).toMatchObject({ type: 'object', additionalProperties: false, required: expect.arrayContaining(['outcome', 'seq', 'sha256']) });
+    const decided = res.body.paths['/v1/access-requests/{id}/decisions'].post.responses['200'].content['application/json'].schema;
+    expect(decided.properties.status.enum).toEqual(['pending', 'approved', 'rejected', 'expired']);
+    expect(res.body.paths['/v1/audit'].get.responses['401'].content['application/json'].schema.required).toEqual(['error']);
   });
 
   it('documents every route the app serves (add a ROUTES entry in src/http/openapi.ts for a new route)', async () => {

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import type { AuditEntry, VerifyResult } from '../audit/audit-log.js';
+import type { AccessRequestView } from '../domain/access-requests.js';
+import type { HoldView } from '../domain/holds.js';
+import type { ConsentView } from '../domain/orders.js';
+import { ROLES } from '../domain/principal.js';
+import type { PutChunkResult, RecordingMetadata } from '../domain/recordings.js';
+import { PURPOSES } from '../store/db/access-requests.js';
+import { HOLD_REASONS } from '../store/db/holds.js';
+
+/**
+ * What the routes answer, for the OpenAPI document. Each schema `satisfies`
+ * the domain type it describes, so a field removed or retyped in the domain
+ * breaks the build; strict objects make test/integration/openapi-responses.test.ts
+ * fail on a field added to an answer but not here.
+ */
+const time = z.iso.datetime();
+const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/).describe('base64url, no padding');
+const RECORDING_STATUSES = ['recording', 'sealed', 'incomplete', 'expired'] as const;
+const REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+
+export const healthResponse = z.strictObject({ status: z.literal('ok') });
+export const readyResponse = z.strictObject({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.strictObject({ database: z.enum(['ok', 'unavailable']), storage: z.enum(['ok', 'unavailable']) }),
+});
+
+export const principalCreatedResponse = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  department: z.string(),
+  roles: z.array(z.enum(ROLES)),
+  token: z.string().describe('shown once; stored only as a hash'),
+});
+export const principalRevokedResponse = z.strictObject({ id: z.string(), revoked: z.literal(true) });
+
+export const orderCreatedResponse = z.strictObject({ orderId: z.string(), publicKey: b64url.describe("the order's X25519 public key, base64url") });
+
+export const consentResponse = z.strictObject({
+  id: z.string(),
+  orderId: z.string(),
+  party: z.enum(['beautician', 'customer']),
+  decision: z.enum(['consent', 'object']),
+  mode: z.enum(['explicit', 'notified_no_objection']),
+  appVersion: z.string(),
+  recordedBy: z.string(),
+  recordedAt: time,
+}) satisfies z.ZodType<ConsentView>;
+
+export const recordingStartedResponse = z.strictObject({ recordingId: z.string(), maxChunkBytes: z.number().int() });
+
+export const chunkResponse = z.strictObject({
+  recordingId: z.string(),
+  outcome: z.enum(['stored', 'duplicate']),
+  seq: z.number().int(),
+  size: z.number().int(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+}) satisfies z.ZodType<PutChunkResult & { recordingId: string }>;
+
+export const uploadStateResponse = z.strictObject({ recordingId: z.string(), status: z.enum(RECORDING_STATUSES), storedSeqs: z.array(z.number().int()) });
+
+export const sealedResponse = z.strictObject({ recordingId: z.string(), status: z.literal('sealed'), chunkCount: z.number().int(), retainUntil: time });
+
+export const holdResponse = z.strictObject({
+  id: z.string(),
+  orderId: z.string(),
+  reason: z.enum(HOLD_REASONS),
+  until: time.nullable(),
+  note: z.string().nullable(),
+  placedBy: z.string(),
+  placedAt: time,
+  liftedBy: z.string().optional(),
+  liftedAt: time.optional(),
+}) satisfies z.ZodType<HoldView>;
+
+const recordingMetadata = z.strictObject({
+  recordingId: z.string(),
+  orderId: z.string(),
+  status: z.enum(RECORDING_STATUSES),
+  mimeType: z.string(),
+  chunkCount: z.number().int().nullable(),
+  storedChunks: z.number().int(),
+  storedBytes: z.number().int(),
+  createdAt: time,
+  lastChunkAt: time.nullable(),
+  sealedAt: time.nullable(),
+  incompleteAt: time.nullable(),
+  retainUntil: time.nullable(),
+  expiredAt: time.nullable(),
+  holds: z.array(holdResponse),
+}) satisfies z.ZodType<RecordingMetadata & { holds: HoldView[] }>;
+export const orderRecordingsResponse = z.strictObject({ orderId: z.string(), recordings: z.array(recordingMetadata) });
+
+export const accessRequestResponse = z.strictObject({
+  id: z.string(),
+  orderId: z.string(),
+  requesterId: z.string(),
+  purpose: z.enum(PURPOSES),
+  reason: z.string(),
+  ticketRef: z.string(),
+  status: z.enum(REQUEST_STATUSES),
+  createdAt: time,
+  expiresAt: time,
+  decisions: z.array(
+    z.strictObject({
+      deciderId: z.string(),
+      decision: z.enum(['approve', 'reject']),
+      countedAs: z.enum(['department_head', 'security_head']),
+      comment: z.string(),
+      decidedAt: time,
+    }),
+  ),
+  approvedAt: time.optional(),
+  grantExpiresAt: time.optional().describe('while approved: the requester may play until then'),
+}) satisfies z.ZodType<AccessRequestView>;
+export const accessRequestListResponse = z.strictObject({ requests: z.array(accessRequestResponse) });
+
+const jsonValue: z.ZodType<unknown> = z.json();
+export const auditPageResponse = z.strictObject({
+  entries: z.array(
+    z.strictObject({
+      id: z.string(),
+      at: time,
+      actorId: z.string().nullable(),
+      action: z.string(),
+      outcome: z.enum(['ok', 'refused', 'failed']),
+      orderId: z.string().nullable(),
+      recordingId: z.string().nullable(),
+      details: z.record(z.string(), jsonValue),
+      prevHash: z.string(),
+      hash: z.string(),
+    }),
+  ),
+  nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last'),
+}) satisfies z.ZodType<{ entries: Omit<AuditEntry, 'details'>[] }>;
+
+export const auditVerifyResponse = z.strictObject({ ok: z.boolean(), checked: z.number().int(), firstBrokenId: z.string().optional() }) satisfies z.ZodType<VerifyResult>;
