@@ -44,6 +44,32 @@ describe('docker-compose.yml', () => {
     expect(() => loadConfig({ ...literal, S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' })).not.toThrow();
     expect(loadConfig(literal).s3?.bucket).toBe('visit-vault');
   });
+
+  it('starts on the values compose gives it: defaults filled in, only VAULT_KEKS required from the operator', async () => {
+    const env = (await load()).services.vault!.environment ?? {};
+    // Compose's own interpolation: ${NAME:-default} and ${NAME:?message}.
+    const interpolate = (value: string, given: Record<string, string>) =>
+      value.replace(/\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g, (_m, name: string, op: string | undefined, arg: string) => {
+        if (given[name]) return given[name];
+        if (op === '?') throw new Error(`compose requires ${name}: ${arg}`);
+        return op === '-' ? arg : '';
+      });
+    expect(() => Object.values(env).map((v) => interpolate(v, {}))).toThrow(/compose requires VAULT_KEKS/);
+    const given = { VAULT_KEKS: `1:${'A'.repeat(43)}` };
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, given)]));
+    const config = loadConfig(resolved);
+    expect(config.databaseUrl).toMatch(/^postgres:\/\/vault:.+@postgres:5432\/vault$/);
+    expect(config.s3).toMatchObject({ endpoint: 'http://minio:9000', bucket: 'visit-vault', forcePathStyle: true });
+    expect(config.bootstrapAdminToken).toBeUndefined();
+    expect(config.retentionMs).toBe(7 * 24 * 3_600_000);
+    // The bucket the one-shot job creates is the one the vault uses, with the same MinIO credentials.
+    const services = (await load()).services;
+    expect(services['minio-bucket']!.entrypoint!.join(' ')).toContain(`local/${config.s3!.bucket}`);
+    expect(env.S3_ACCESS_KEY_ID).toBe(services.minio!.environment!.MINIO_ROOT_USER);
+    expect(env.S3_SECRET_ACCESS_KEY).toBe(services.minio!.environment!.MINIO_ROOT_PASSWORD);
+    const pg = Object.fromEntries(Object.entries(services.postgres!.environment!).map(([k, v]) => [k, interpolate(v, given)]));
+    expect(config.databaseUrl).toBe(`postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
+  });
 });
 
 describe('Dockerfile', () => {
