@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startSweeper } from './domain/sweeper.js';
 import { createLogger } from './logger.js';
+import { closeGracefully } from './shutdown.js';
 import { openVault } from './vault.js';
 
 function configOrExit(): Config {
@@ -29,25 +30,21 @@ async function main(): Promise<void> {
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    // In-flight uploads and streams get a deadline; idle keep-alive connections close at once.
-    const deadline = setTimeout(() => {
-      logger.warn('shutdown deadline reached: closing the remaining connections');
-      server.closeAllConnections();
-    }, SHUTDOWN_DEADLINE_MS);
-    deadline.unref();
-    server.close((err) => {
-      if (err) logger.error({ err }, 'server close failed');
-      sweeper
-        .stop()
-        .then(() => vault.close())
-        .then(
-          () => process.exit(err ? 1 : 0),
-          (closeErr: unknown) => {
-            logger.error({ err: closeErr }, 'closing the stores failed');
-            process.exit(1);
-          },
-        );
-    });
+    let exitCode = 0;
+    closeGracefully(server, { deadlineMs: SHUTDOWN_DEADLINE_MS, onDeadline: () => logger.warn('shutdown deadline reached: closing the remaining connections') })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'server close failed');
+        exitCode = 1;
+      })
+      .then(() => sweeper.stop())
+      .then(() => vault.close())
+      .then(
+        () => process.exit(exitCode),
+        (err: unknown) => {
+          logger.error({ err }, 'closing the stores failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,24 @@
+import type { Server } from 'node:http';
+
+/**
+ * Stops accepting connections and waits for in-flight requests (uploads,
+ * audio streams) to finish; idle keep-alive connections close at once. A
+ * client that stalls cannot hold the process: at the deadline every remaining
+ * connection is cut. Resolves once the server is fully closed.
+ */
+export function closeGracefully(server: Server, options: { deadlineMs: number; onDeadline?: () => void }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      options.onDeadline?.();
+      server.closeAllConnections();
+    }, options.deadlineMs);
+    deadline.unref();
+    server.close((err) => {
+      clearTimeout(deadline);
+      if (err) reject(err);
+      else resolve();
+    });
+    // Node closes idle keep-alive sockets on close(); say so explicitly for older minors of Node 20.
+    server.closeIdleConnections();
+  });
+}
