@@ -4,7 +4,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { promisify } from 'node:util';
 import { VaultHttpError, expectJson } from '../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../src/client/phone-client.js';
 import { getSodium, toBase64Url } from '../src/crypto/sodium.js';
+import { freePort } from '../test/helpers/ports.js';
 
 const run = promisify(execFile);
 let step = 0;
@@ -47,16 +47,6 @@ async function makeAudio(seconds: number): Promise<{ bytes: Uint8Array; how: str
     for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 523 * i) / rate)), 44 + i * 2);
     return { bytes: new Uint8Array(wav), how: `generated WAV (${why})` };
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 async function main(): Promise<void> {

@@ -19,7 +19,7 @@ import { rewrapOrderKeys } from '../../src/domain/key-rotation.js';
 import { runSweep } from '../../src/domain/sweeper.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createS3BlobStore } from '../../src/store/blobs/s3.js';
+import { createS3BlobStore, withContentMd5 } from '../../src/store/blobs/s3.js';
 import type { Queryable } from '../../src/store/db/database.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { startS3Server } from '../../test/helpers/s3.js';
@@ -100,15 +100,7 @@ export async function run(): Promise<BenchSection> {
     });
     const c0 = performance.now();
     for (let i = 0; i < N; i += 1000) {
-      const cmd = new DeleteObjectsCommand({ Bucket: s3.config.bucket, Delete: { Objects: ceilingKeys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } });
-      cmd.middlewareStack.add(
-        (next) => async (args) => {
-          const req = args.request as { headers: Record<string, string>; body: unknown };
-          if (typeof req.body === 'string') req.headers['content-md5'] = createHash('md5').update(req.body).digest('base64');
-          return next(args);
-        },
-        { step: 'build', name: 'contentMd5' },
-      );
+      const cmd = withContentMd5(new DeleteObjectsCommand({ Bucket: s3.config.bucket, Delete: { Objects: ceilingKeys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
       await client.send(cmd);
     }
     const ceilingSeconds = (performance.now() - c0) / 1000;

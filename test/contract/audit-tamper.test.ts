@@ -1,21 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendAudit, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
-import { migrate } from '../../src/store/db/migrate.js';
-import { openPglite } from '../../src/store/db/pglite.js';
-import { freshPostgresSchema } from '../helpers/postgres.js';
-
-const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
-  ['pglite', async () => {
-    const db = await openPglite();
-    await migrate(db);
-    return { db, cleanup: () => db.close() };
-  }],
-  ['postgres', () => freshPostgresSchema()],
-];
+import { DATABASE_BACKENDS } from '../helpers/databases.js';
 
 /** Editing, deleting or reordering one row makes verify name the first broken entry. */
-describe.each(backends)('audit chain tamper evidence on %s', (_name, open) => {
+describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, open) => {
   let db: Database;
   let ids: string[];
   let cleanup: (() => Promise<void>) | undefined;

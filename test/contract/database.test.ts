@@ -2,23 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, GENESIS_HASH, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
-import { openPglite } from '../../src/store/db/pglite.js';
 import * as principals from '../../src/store/db/principals.js';
 import * as recordings from '../../src/store/db/recordings.js';
 import { insertOrder } from '../../src/store/db/orders.js';
-import { freshPostgresSchema } from '../helpers/postgres.js';
+import { DATABASE_BACKENDS } from '../helpers/databases.js';
 
 /** The same repository behaviour on both database implementations. */
-const backends: [string, () => Promise<{ db: Database; cleanup(): Promise<void> }>][] = [
-  ['pglite', async () => {
-    const db = await openPglite();
-    await migrate(db);
-    return { db, cleanup: () => db.close() };
-  }],
-  ['postgres', () => freshPostgresSchema()],
-];
-
-describe.each(backends)('database contract on %s', (_name, open) => {
+describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
   let db: Database;
   let cleanup: () => Promise<void>;
   const at = new Date('2026-03-01T10:00:00.000Z');

@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -11,6 +10,7 @@ import { expectJson } from '../../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { fakeAudio } from '../helpers/actors.js';
 import { TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { freePort } from '../helpers/ports.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_sigkill-test-admin-token-0123456789';
@@ -43,12 +43,7 @@ describe('SIGKILL mid-upload', () => {
     const url = new URL(TEST_DATABASE_URL);
     url.pathname = `/${dbName}`;
     dbUrl = url.toString();
-    port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
+    port = await freePort();
     env = { ...process.env, PORT: String(port), VAULT_DATA_DIR: dataDir, DATABASE_URL: dbUrl, VAULT_KEKS: await fixedKeks([1]), VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' };
     await start();
   }, 60_000);

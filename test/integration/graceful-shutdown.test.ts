@@ -1,26 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { getSodium } from '../../src/crypto/sodium.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { freePort } from '../helpers/ports.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_shutdown-test-admin-token-0123456789';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** SIGTERM: stop accepting, let the in-flight upload and audio stream finish, close the stores, exit 0. */
 describe('graceful shutdown of the real server process', () => {

@@ -46,6 +46,22 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * DeleteObjects requires Content-MD5 (S3 and s3rver); with checksums set to
+ * WHEN_REQUIRED the SDK does not add one, so this adds it to the serialised body.
+ */
+export function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsCommand {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as { headers: Record<string, string>; body: unknown };
+      if (typeof request.body === 'string') request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      return next(args);
+    },
+    { step: 'build', name: 'contentMd5' },
+  );
+  return command;
+}
+
 /** Any S3-compatible store (AWS, MinIO, s3rver) through @aws-sdk/client-s3. */
 export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobStore> {
   const { config } = options;
@@ -131,16 +147,7 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
       let deleted = 0;
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
-        const command = new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } });
-        // DeleteObjects requires Content-MD5 (S3 and s3rver); the SDK only adds a CRC when told WHEN_REQUIRED.
-        command.middlewareStack.add(
-          (next) => async (args) => {
-            const request = args.request as { headers: Record<string, string>; body: unknown };
-            if (typeof request.body === 'string') request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
-            return next(args);
-          },
-          { step: 'build', name: 'contentMd5' },
-        );
+        const command = withContentMd5(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
         const res = await call(() => client.send(command, { abortSignal: opts?.signal }));
         const failed = res.Errors ?? [];
         if (failed.length > 0) throw unavailable('object storage', new Error(`DeleteObjects failed for ${failed.length} keys`));
