@@ -9,6 +9,7 @@ export const registerRecordingCommands: RegisterCommands = (program, ctx) => {
     .command('recordings')
     .description('recording metadata')
     .command('list')
+    .description("an order's recordings as JSON lines: status, sizes, times, retainUntil (never key material)")
     .requiredOption('--order <orderId>', 'the order')
     .action((opts: { order: string }) =>
       withDeps(ctx, async (deps) => {
