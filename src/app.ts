@@ -22,6 +22,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Rate limits count per client address; behind a load balancer that address comes from X-Forwarded-For.
+  app.set('trust proxy', deps.config.trustProxyHops);
 
   app.use(requestLogging(deps.logger, deps.ids));
   app.use(requestMetrics(deps.metrics));

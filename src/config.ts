@@ -47,6 +47,8 @@ const envSchema = z.object({
   VAULT_MAX_CHUNK_BYTES: z.coerce.number().int().min(64).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
   FFMPEG_PATH: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Proxies (load balancers) in front of the vault whose X-Forwarded-For is believed; 0 trusts none.
+  VAULT_TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
 
 /** The names of every environment variable the vault reads (docker-compose tests check against it). */
@@ -77,6 +79,8 @@ export interface Config {
   /** explicit ffmpeg binary; else ffmpeg-static's if installed, else `ffmpeg` on PATH (src/media) */
   ffmpegPath?: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** proxy hops whose X-Forwarded-For names the client (rate limits per client address) */
+  trustProxyHops: number;
 }
 
 export class ConfigError extends Error {
@@ -116,5 +120,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxChunkBytes: e.VAULT_MAX_CHUNK_BYTES,
     ffmpegPath: e.FFMPEG_PATH,
     logLevel: e.LOG_LEVEL,
+    trustProxyHops: e.VAULT_TRUST_PROXY,
   };
 }

@@ -64,3 +64,30 @@ describe('admin route limit', () => {
     expect((await request(vault.server).get('/v1/audit/verify').set(bearer(vault.adminToken))).status).toBe(403);
   });
 });
+
+describe('failed-authentication limit and X-Forwarded-For', () => {
+  const guess = (vault: TestVault, forwardedFor: string, i: number) =>
+    request(vault.server).get('/v1/audit').set('x-forwarded-for', forwardedFor).set(bearer(`vv_guess-${String(i).padStart(24, '0')}`));
+
+  it('cannot be dodged by a made-up X-Forwarded-For when no proxy is trusted (the default)', async () => {
+    const vault = await startTestVault('pglite+fs');
+    try {
+      for (let i = 0; i < 100; i++) expect((await guess(vault, `198.51.100.${i}`, i)).status).toBe(401);
+      expect((await guess(vault, '203.0.113.250', 100)).status).toBe(429);
+    } finally {
+      await vault.close();
+    }
+  });
+
+  it('counts per forwarded client behind a trusted proxy (VAULT_TRUST_PROXY=1)', async () => {
+    const vault = await startTestVault('pglite+fs', { VAULT_TRUST_PROXY: '1' });
+    try {
+      for (let i = 0; i < 100; i++) expect((await guess(vault, '198.51.100.7', i)).status).toBe(401);
+      expect((await guess(vault, '198.51.100.7', 100)).status).toBe(429);
+      // Another phone behind the same load balancer is not punished for the first one's failures.
+      expect((await guess(vault, '203.0.113.9', 101)).status).toBe(401);
+    } finally {
+      await vault.close();
+    }
+  });
+});
