@@ -13,7 +13,7 @@ import { openDatabase } from './store/db/open.js';
 /** Opens every store the vault needs from its Config; the server and the CLI share this. */
 export async function openVault(config: Config, logger: Logger, clock: Clock = systemClock): Promise<DomainDeps & { close(): Promise<void> }> {
   const keyring = await loadOrCreateKeyring({ keks: config.keks, dataDir: config.dataDir, warn: (message) => logger.warn(message) });
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, { onIdleError: (err) => logger.warn({ err }, 'an idle database connection broke; the pool will open a new one') });
   await assertKeysAvailable(db, keyring).catch(async (err: unknown) => {
     await db.close();
     throw err;
@@ -28,8 +28,10 @@ export async function openVault(config: Config, logger: Logger, clock: Clock = s
   }
   return {
     ...deps,
+    /** Closes both stores, even when one fails, then reports every failure. */
     async close() {
-      await Promise.allSettled([db.close(), blobs.close()]);
+      const failures = (await Promise.allSettled([db.close(), blobs.close()])).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      if (failures.length > 0) throw new AggregateError(failures, 'closing the stores failed');
     },
   };
 }

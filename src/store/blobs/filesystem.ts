@@ -9,6 +9,16 @@ const TEMP_SUFFIX = '.partial';
 const isErrno = (err: unknown, code: string): boolean =>
   typeof err === 'object' && err !== null && 'code' in err && (err as NodeJS.ErrnoException).code === code;
 
+/** Removes the temp file of a failed put and rethrows the put's error; a failed removal is reported with it, not instead of it. */
+async function discardTemp(temp: string, cause: unknown): Promise<never> {
+  try {
+    await unlink(temp);
+  } catch (unlinkErr) {
+    if (!isErrno(unlinkErr, 'ENOENT')) throw new AggregateError([cause, unlinkErr], 'an object write failed and its temp file could not be removed');
+  }
+  throw cause;
+}
+
 function checkSignal(signal?: AbortSignal): void {
   signal?.throwIfAborted();
 }
@@ -66,16 +76,14 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
         await handle.sync();
       } catch (err) {
         await handle.close();
-        await unlink(temp).catch(() => undefined);
-        throw err;
+        return discardTemp(temp, err);
       }
       await handle.close();
       try {
         checkSignal(options?.signal);
         await rename(temp, final);
       } catch (err) {
-        await unlink(temp).catch(() => undefined);
-        throw err;
+        return discardTemp(temp, err);
       }
       await fsyncDir(dir);
     },

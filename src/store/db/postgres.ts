@@ -7,6 +7,8 @@ export interface PostgresOptions {
   /** Tests give each file its own schema; production leaves it unset (public). */
   schema?: string;
   maxConnections?: number;
+  /** Told when an idle pooled connection breaks (the server restarted, say); the next query reports the outage itself. */
+  onIdleError?: (err: Error) => void;
 }
 
 // Connection-level failures (server down, restarting, unreachable) become 503s; everything else is a bug or a constraint.
@@ -34,8 +36,8 @@ export function openPostgres(options: PostgresOptions): Database {
     connectionTimeoutMillis: 5_000,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  // An idle client losing its connection must not crash the process: it is reported, and the pool replaces it.
+  pool.on('error', (err) => options.onIdleError?.(err));
 
   const run = async <T extends Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]) => {
     try {
@@ -52,16 +54,20 @@ export function openPostgres(options: PostgresOptions): Database {
       const client = await pool.connect().catch((err: unknown) => {
         throw translate(err);
       });
+      // A connection whose ROLLBACK failed is broken: it is destroyed rather than returned to the pool.
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await fn({ query: (sql, params) => run(client, sql, params) });
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
+        throw translate(err);
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async ping() {
