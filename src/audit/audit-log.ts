@@ -66,10 +66,12 @@ function entryHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHash'>): 
 
 export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInput): Promise<AuditEntry> {
   await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-  const [last] = await tx.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1');
-  const [next] = await tx.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id`);
+  // A statement of its own after the lock, so its snapshot sees every entry committed before the lock was granted.
+  const [next] = await tx.query<{ id: number; last_hash: string | null }>(
+    `SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id, (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS last_hash`,
+  );
   if (!next) throw new Error('audit sequence returned no value');
-  const prevHash = last?.hash ?? GENESIS_HASH;
+  const prevHash = next.last_hash ?? GENESIS_HASH;
   const body = {
     id: String(next.id),
     at: at.toISOString(),

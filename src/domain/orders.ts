@@ -55,7 +55,7 @@ export async function orderFor(q: Queryable, actor: Principal, orderId: string):
 }
 
 /** A beautician acts only on orders assigned to them (platform and others pass through to their own role checks). */
-export function assertOwnIfBeautician(actor: Principal, order: OrderRecord): void {
+export function assertOwnIfBeautician(actor: Principal, order: Pick<OrderRecord, 'beauticianId'>): void {
   if (hasRole(actor, 'beautician') && !hasRole(actor, 'platform') && order.beauticianId !== actor.id) {
     throw forbidden('this order is not assigned to you', 'not_your_order');
   }

@@ -24,6 +24,14 @@ async function ownRecording(q: Queryable, actor: Principal, recordingId: string,
   return rec;
 }
 
+/** ownRecording for one chunk upload, in a single query that also tells what the seq already holds. */
+async function uploadTarget(q: Queryable, actor: Principal, recordingId: string, seq: number, forUpdate = false): Promise<recordings.UploadTarget> {
+  const target = await recordings.findUploadTarget(q, recordingId, seq, { forUpdate });
+  if (!target) throw notFound('recording');
+  assertOwnIfBeautician(actor, target);
+  return target;
+}
+
 function assertAcceptsChunks(rec: RecordingRecord): void {
   if (rec.status === 'expired') throw gone('recording_expired', 'this recording has expired and was destroyed');
   if (rec.status !== 'recording') throw conflict(`recording_${rec.status}`, `this recording is ${rec.status} and takes no more chunks`);
@@ -62,8 +70,8 @@ export const chunkObjectKey = (recordingId: string, seq: number, sha256: string)
  */
 export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: string, seq: number, body: Buffer): Promise<PutChunkResult> {
   if (body.length > deps.config.maxChunkBytes) throw tooLarge(`a chunk may be at most ${deps.config.maxChunkBytes} bytes`);
-  const rec = await ownRecording(deps.db, actor, recordingId);
-  assertAcceptsChunks(rec);
+  const before = await uploadTarget(deps.db, actor, recordingId, seq);
+  assertAcceptsChunks(before.recording);
   const shape = inspectChunk(body);
   if (!shape.ok) {
     const why = shape.reason === 'bad_version' ? 'must start with the version byte 0x01' : 'is shorter than version, nonce and tag';
@@ -71,15 +79,16 @@ export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: 
   }
   const sha256 = createHash('sha256').update(body).digest('hex');
   const result = { seq, size: body.length, sha256 };
-
-  const existing = await recordings.findChunk(deps.db, recordingId, seq);
-  if (existing) return sameOrConflict(deps, existing.sha256, result);
+  if (before.storedSha256 !== null) return sameOrConflict(deps, before.storedSha256, result);
 
   const objectKey = chunkObjectKey(recordingId, seq, sha256);
   await deps.blobs.put(objectKey, body);
   const at = deps.clock.now();
   const stored = await deps.db.transaction(async (tx) => {
-    assertAcceptsChunks(await ownRecording(tx, actor, recordingId, true));
+    // Locked, so that a completion or the sweeper cannot change the recording between this check and the insert.
+    const target = await uploadTarget(tx, actor, recordingId, seq, true);
+    assertAcceptsChunks(target.recording);
+    if (target.storedSha256 !== null) return sameOrConflict(deps, target.storedSha256, result);
     const chunk = { recordingId, seq, sha256, size: body.length, plaintextSize: shape.plaintextLength, objectKey, storedAt: at };
     if (!(await recordings.insertChunk(tx, chunk))) {
       const winner = await recordings.findChunk(tx, recordingId, seq);
@@ -90,7 +99,7 @@ export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: 
       actorId: actor.id,
       action: 'chunk.stored',
       outcome: 'ok',
-      orderId: rec.orderId,
+      orderId: target.recording.orderId,
       recordingId,
       details: { seq, size: body.length, sha256 },
     });

@@ -111,21 +111,43 @@ const toChunk = (r: ChunkRow): ChunkRecord => ({
   storedAt: r.stored_at,
 });
 
-/** Inserts the chunk row unless the seq is taken; true when this call stored it. Updates the recording's totals. */
+/** Inserts the chunk row unless the seq is taken, and adds it to the recording's totals in the same statement; true when this call stored it. */
 export async function insertChunk(q: Queryable, c: ChunkRecord): Promise<boolean> {
   const rows = await q.query(
-    `INSERT INTO chunks (recording_id, seq, sha256, size, plaintext_size, object_key, stored_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (recording_id, seq) DO NOTHING RETURNING seq`,
+    `WITH ins AS (
+       INSERT INTO chunks (recording_id, seq, sha256, size, plaintext_size, object_key, stored_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (recording_id, seq) DO NOTHING
+       RETURNING size, stored_at
+     )
+     UPDATE recordings SET stored_bytes = stored_bytes + ins.size, stored_chunks = stored_chunks + 1,
+            last_chunk_at = GREATEST(COALESCE(last_chunk_at, ins.stored_at), ins.stored_at)
+       FROM ins
+      WHERE recordings.id = $1
+     RETURNING 1 AS stored`,
     [c.recordingId, c.seq, c.sha256, c.size, c.plaintextSize, c.objectKey, c.storedAt],
   );
-  if (rows.length === 0) return false;
-  await q.query(
-    `UPDATE recordings SET stored_bytes = stored_bytes + $2, stored_chunks = stored_chunks + 1,
-            last_chunk_at = GREATEST(COALESCE(last_chunk_at, $3), $3)
-      WHERE id = $1`,
-    [c.recordingId, c.size, c.storedAt],
+  return rows.length > 0;
+}
+
+export interface UploadTarget {
+  recording: RecordingRecord;
+  /** the beautician the recording's order is assigned to */
+  beauticianId: string;
+  /** the sha256 of the chunk already stored under the seq asked about, if any */
+  storedSha256: string | null;
+}
+
+/** Everything a chunk upload checks, in one round trip: the recording, its order's beautician and what the seq already holds. */
+export async function findUploadTarget(q: Queryable, recordingId: string, seq: number, { forUpdate = false } = {}): Promise<UploadTarget | null> {
+  const [row] = await q.query<RecordingRow & { beautician_id: string; stored_sha256: string | null }>(
+    `SELECT r.*, o.beautician_id, c.sha256 AS stored_sha256
+       FROM recordings r
+       JOIN orders o ON o.order_id = r.order_id
+       LEFT JOIN chunks c ON c.recording_id = r.id AND c.seq = $2
+      WHERE r.id = $1${forUpdate ? ' FOR UPDATE OF r' : ''}`,
+    [recordingId, seq],
   );
-  return true;
+  return row ? { recording: toRecording(row), beauticianId: row.beautician_id, storedSha256: row.stored_sha256 } : null;
 }
 
 export async function findChunk(q: Queryable, recordingId: string, seq: number): Promise<ChunkRecord | null> {
