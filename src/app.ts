@@ -4,6 +4,7 @@ import type { DomainDeps } from './domain/deps.js';
 import { accessRequestsRoutes } from './http/access-requests-routes.js';
 import { auditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
+import { consoleRoutes } from './http/console-routes.js';
 import { errorHandler } from './http/errors.js';
 import { healthRoutes } from './http/health-routes.js';
 import { adminLimit, authFailureLimit, securityHeaders } from './http/hardening.js';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestMetrics(deps.metrics));
   app.use(securityHeaders());
   app.use(healthRoutes(deps));
+  app.use(consoleRoutes());
 
   app.use('/v1/principals', adminLimit());
   app.use('/v1', authenticated(deps.db, authFailureLimit()));

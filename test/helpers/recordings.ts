@@ -6,9 +6,15 @@ import type { TestVault } from './vault.js';
 let counter = 0;
 
 /** Uploads `audio` through the phone client and seals it; returns the recording id. */
-export async function uploadSealed(vault: TestVault, visit: Visit, audio: Uint8Array = fakeAudio(20_000, ++counter), chunkSize = 4096): Promise<string> {
+export async function uploadSealed(
+  vault: TestVault,
+  visit: Visit,
+  audio: Uint8Array = fakeAudio(20_000, ++counter),
+  chunkSize = 4096,
+  mimeType = 'audio/ogg; codecs=opus',
+): Promise<string> {
   const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken });
-  const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg; codecs=opus' });
+  const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType });
   const chunks = upload.encrypt(splitIntoChunks(audio, chunkSize));
   await upload.forgetKey();
   await upload.uploadMissing(chunks);

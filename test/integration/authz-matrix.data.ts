@@ -35,6 +35,10 @@ export const MATRIX: MatrixRow[] = [
   { route: 'GET /readyz', allowed: {}, public: true },
   { route: 'GET /metrics', allowed: {}, public: true },
   { route: 'GET /openapi.json', allowed: {}, public: true },
+  // The web console's static files hold no data; every call the console makes carries the user's token.
+  { route: 'GET /console', allowed: {}, public: true },
+  { route: 'GET /console/app.js', allowed: {}, public: true },
+  { route: 'GET /console/styles.css', allowed: {}, public: true },
   { route: 'POST /v1/principals', allowed: { admin: 201 } },
   { route: 'DELETE /v1/principals/:id', allowed: { admin: 200 } },
   { route: 'POST /v1/orders', allowed: { platform: 201 } },

@@ -78,6 +78,9 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       case 'GET /readyz':
       case 'GET /metrics':
       case 'GET /openapi.json':
+      case 'GET /console':
+      case 'GET /console/app.js':
+      case 'GET /console/styles.css':
       case 'GET /v1/access-requests':
       case 'GET /v1/audit':
       case 'GET /v1/audit/verify':

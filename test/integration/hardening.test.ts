@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_CSP } from '../../src/http/console-routes.js';
 import { bearer } from '../helpers/actors.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -15,6 +16,27 @@ describe('hardening', () => {
     expect(res.headers['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('gives the console its own strict CSP, uncached and without referrer, and leaves the API CSP alone', async () => {
+    for (const [path, type] of [['/console', 'text/html'], ['/console/app.js', 'text/javascript'], ['/console/styles.css', 'text/css']] as const) {
+      const res = await request(vault.server).get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers['content-type'], path).toBe(`${type}; charset=utf-8`);
+      expect(res.headers['content-security-policy'], path).toBe(CONSOLE_CSP);
+      expect(res.headers['cache-control'], path).toBe('no-store');
+      expect(res.headers['referrer-policy'], path).toBe('no-referrer');
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+    }
+    expect(CONSOLE_CSP).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    const html = (await request(vault.server).get('/console')).text;
+    expect(html, 'no inline script or style').not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
+    // A valid token: a failed authentication here would count toward the limit tested below.
+    for (const path of ['/v1/audit', '/healthz', '/console/nope']) {
+      expect((await request(vault.server).get(path).set(bearer(vault.adminToken))).headers['content-security-policy'], path).toBe("default-src 'none';frame-ancestors 'none'");
+    }
   });
 
   it('counts HTTP answers by route pattern in /metrics', async () => {

@@ -1,26 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import { bearer, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
+import { tone } from '../helpers/audio.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const HOUR = 3_600_000;
-const run = promisify(execFile);
-
-/** A 440 Hz tone made by ffmpeg: real audio to transcode. WAV is 16 kHz mono; MP3 is 48 kHz stereo, small to upload but large once decoded. */
-async function tone(seconds: number, container: 'wav' | 'mp3' = 'wav'): Promise<Uint8Array> {
-  const shape = container === 'wav' ? ['-ac', '1', '-ar', '16000', '-f', 'wav'] : ['-ac', '2', '-ar', '48000', '-c:a', 'libmp3lame', '-b:a', '96k', '-f', 'mp3'];
-  const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`, ...shape, 'pipe:1'], {
-    encoding: 'buffer',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return new Uint8Array(stdout);
-}
 
 /** Decodes audio with ffmpeg and says how many seconds of 16 kHz mono it holds. */
 function secondsOf(encoded: Buffer): number {

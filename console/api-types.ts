@@ -1,0 +1,85 @@
+/**
+ * The JSON answers the console reads, as SPEC.md describes them. Kept free of
+ * server imports so the browser bundle stays small; test/browser/console.test.ts
+ * checks at compile time that the server's views still fit these shapes.
+ */
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type Purpose = 'dispute' | 'safety' | 'compliance_check' | 'legal_request';
+export const PURPOSES: readonly Purpose[] = ['dispute', 'safety', 'compliance_check', 'legal_request'];
+
+export interface Hold {
+  id: string;
+  reason: string;
+  until: string | null;
+  placedBy: string;
+  placedAt: string;
+}
+
+export interface RecordingMetadata {
+  recordingId: string;
+  orderId: string;
+  status: 'recording' | 'sealed' | 'incomplete' | 'expired';
+  mimeType: string;
+  chunkCount: number | null;
+  storedChunks: number;
+  storedBytes: number;
+  createdAt: string;
+  sealedAt: string | null;
+  retainUntil: string | null;
+  holds: Hold[];
+}
+
+export interface OrderRecordings {
+  orderId: string;
+  recordings: RecordingMetadata[];
+}
+
+export interface Decision {
+  deciderId: string;
+  decision: 'approve' | 'reject';
+  countedAs: 'department_head' | 'security_head';
+  comment: string;
+  decidedAt: string;
+}
+
+export interface AccessRequest {
+  id: string;
+  orderId: string;
+  requesterId: string;
+  purpose: Purpose;
+  reason: string;
+  ticketRef: string;
+  status: RequestStatus;
+  createdAt: string;
+  expiresAt: string;
+  decisions: Decision[];
+  approvedAt?: string;
+  grantExpiresAt?: string;
+}
+
+export interface AccessRequestList {
+  requests: AccessRequest[];
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actorId: string | null;
+  action: string;
+  outcome: 'ok' | 'refused' | 'failed';
+  orderId: string | null;
+  recordingId: string | null;
+  details: Record<string, unknown>;
+  hash: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  nextAfter: string | null;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBrokenId?: string;
+}
