@@ -7,18 +7,19 @@
  *    3 rounds: 200 chunks/s), with p50/p99 acknowledgement latency, errors and a
  *    final exactly-once check against the database and the store.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { loadConfig } from '../../src/config.js';
-import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { parseKeks } from '../../src/crypto/keyring.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
@@ -31,6 +32,7 @@ import { createMetrics } from '../../src/metrics.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
+import type { BurstResult, PhonesResult, Target, UploaderJob } from './clients/uploader.js';
 import type { BenchMetric, BenchSection } from './types.js';
 
 const KB = 1024;
@@ -90,44 +92,39 @@ async function rig(pair: BenchPair): Promise<Rig> {
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-function put(r: Rig, recordingId: string, seq: number, body: Uint8Array): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${r.base}/v1/recordings/${recordingId}/chunks/${seq}`, {
-      method: 'PUT',
-      agent,
-      headers: { authorization: `Bearer ${r.token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
+/** Runs one job in the uploader process (scripts/bench/clients/uploader.ts) and returns its result. */
+async function runUploader<R>(job: UploaderJob): Promise<R> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./clients/uploader.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (text: string) => {
+    out += text;
   });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  child.stdin.end(JSON.stringify(job));
+  const code = await exited;
+  if (code !== 0) throw new Error(`the uploader process exited with ${code}`);
+  return JSON.parse(out) as R;
 }
+
+const target = (rec: { recordingId: string; contentKey: Uint8Array }): Target => ({ recordingId: rec.recordingId, contentKey: toBase64Url(rec.contentKey) });
 
 /** Vault route vs direct store put, same bytes, same concurrency. */
 async function throughput(r: Rig, chunkBytes: number, count: number, concurrency: number): Promise<{ vaultMBps: number; ceilingMBps: number }> {
-  const { recordingId, contentKey } = await r.newRecording();
-  const plaintext = new Uint8Array(chunkBytes - 41).fill(7);
-  const bodies = Array.from({ length: count }, (_, seq) => encryptChunk({ contentKey, recordingId, seq, final: false, plaintext }));
-  const mb = (count * chunkBytes) / 2 ** 20;
-  await put(r, recordingId, 0, bodies[0]!); // warm up the connection and the route
-  const t0 = performance.now();
-  await mapLimit(bodies.slice(1), concurrency, async (b, i) => {
-    const status = await put(r, recordingId, i + 1, b);
-    if (status !== 201) throw new Error(`upload answered ${status}`);
-  });
-  const vaultSeconds = (performance.now() - t0) / 1000;
+  const rec = await r.newRecording();
+  const vault = await runUploader<BurstResult>({ kind: 'burst', base: r.base, token: r.token, target: target(rec), chunkBytes, count, concurrency });
+  const body = new Uint8Array(chunkBytes).fill(7);
   const t1 = performance.now();
-  await mapLimit(bodies.slice(1), concurrency, (b, i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, b));
+  await mapLimit(Array.from({ length: count - 1 }, (_, i) => i), concurrency, (i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, body));
   const ceilingSeconds = (performance.now() - t1) / 1000;
-  return { vaultMBps: (mb * (count - 1)) / count / vaultSeconds, ceilingMBps: (mb * (count - 1)) / count / ceilingSeconds };
+  const mb = vault.bytes / 2 ** 20;
+  return { vaultMBps: mb / vault.seconds, ceilingMBps: mb / ceilingSeconds };
 }
 
-interface PhonesResult {
+interface PhonesSummary {
   p50: number;
   p99: number;
   max: number;
@@ -138,42 +135,12 @@ interface PhonesResult {
   duplicates: number;
 }
 
-async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesResult> {
+async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesSummary> {
   progress(`starting ${phones} recordings`);
   const recs = await mapLimit(Array.from({ length: phones }, (_, i) => i), 16, () => r.newRecording());
-  const plaintext = new Uint8Array(40 * KB - 41).fill(3);
-  const latencies: number[] = [];
-  const acked: { recordingId: string; seq: number }[] = [];
-  let errors = 0;
-  const errorKinds: Record<string, number> = {};
-  const failed = (kind: string) => {
-    errors++;
-    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
-  };
-  const start = performance.now() + 500;
   progress(`${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`);
-  await Promise.all(
-    recs.map(async (rec, p) => {
-      const offset = (p / phones) * periodMs; // phones spread evenly over the period
-      for (let seq = 0; seq < rounds; seq++) {
-        const due = start + offset + seq * periodMs;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((res) => setTimeout(res, wait));
-        const body = encryptChunk({ contentKey: rec.contentKey, recordingId: rec.recordingId, seq, final: seq === rounds - 1, plaintext });
-        const t = performance.now();
-        try {
-          const status = await put(r, rec.recordingId, seq, body);
-          if (status === 201) {
-            latencies.push(performance.now() - t);
-            acked.push({ recordingId: rec.recordingId, seq });
-          } else failed(`http ${status}`);
-        } catch (err) {
-          failed(err instanceof Error && 'code' in err ? String(err.code) : 'network');
-        }
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
+  const result = await runUploader<PhonesResult>({ kind: 'phones', base: r.base, token: r.token, targets: recs.map(target), rounds, periodMs, chunkBytes: 40 * KB });
+  const { latencies, acked, errorKinds } = result;
   const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
   progress('checking every acknowledged chunk is stored exactly once');
   const rows = await r.deps.db.query<{ recording_id: string; seq: number; n: number }>(
@@ -191,6 +158,7 @@ async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: numb
   const objects = await mapLimit(recs, 16, async (x) => (await r.deps.blobs.list(`recordings/${x.recordingId}/`)).length);
   const objectCount = objects.reduce((a, b) => a + b, 0);
   if (objectCount !== rows.length) lost += Math.max(0, rows.length - objectCount);
+  const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0);
   return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(latencies.at(-1) ?? NaN), errors, errorKinds, acked: acked.length, lost, duplicates };
 }
 
@@ -228,8 +196,7 @@ export async function run(): Promise<BenchSection> {
       await r.close();
     }
   }
-  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one client process on the same 2 cores as the vault, PostgreSQL and s3rver.');
+  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which also encrypts the chunks) on the same 2 cores as the vault, PostgreSQL and s3rver.');
   notes.push('Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.');
-  agent.destroy();
   return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
 }

@@ -1,0 +1,119 @@
+/**
+ * The phones' side of the ingest benchmark, run as its own process (as real
+ * phones would be), so that encrypting chunks and parsing answers neither
+ * competes with the vault's event loop nor counts in its latency.
+ * Reads one job (JSON) from stdin, writes one result (JSON) to stdout.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { mapLimit } from '../../../src/concurrency.js';
+import { encryptChunk } from '../../../src/crypto/chunk-format.js';
+import { fromBase64Url, getSodium } from '../../../src/crypto/sodium.js';
+
+export interface Target {
+  recordingId: string;
+  /** base64url content key */
+  contentKey: string;
+}
+
+export type UploaderJob =
+  | { kind: 'burst'; base: string; token: string; target: Target; chunkBytes: number; count: number; concurrency: number }
+  | { kind: 'phones'; base: string; token: string; targets: Target[]; rounds: number; periodMs: number; chunkBytes: number };
+
+export interface BurstResult {
+  kind: 'burst';
+  seconds: number;
+  bytes: number;
+}
+
+export interface PhonesResult {
+  kind: 'phones';
+  /** acknowledgement latencies of the 201 answers, ms, sorted */
+  latencies: number[];
+  acked: { recordingId: string; seq: number }[];
+  errorKinds: Record<string, number>;
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function put(base: string, token: string, recordingId: string, seq: number, body: Uint8Array): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/v1/recordings/${recordingId}/chunks/${seq}`, {
+      method: 'PUT',
+      agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function keyOf(t: Target): Uint8Array {
+  const key = fromBase64Url(t.contentKey);
+  if (!key) throw new Error(`no content key for ${t.recordingId}`);
+  return key;
+}
+
+/** Seq 0 warms the connection and the route; the rest are timed, `concurrency` at a time. */
+async function burst(job: Extract<UploaderJob, { kind: 'burst' }>): Promise<BurstResult> {
+  const contentKey = keyOf(job.target);
+  const plaintext = new Uint8Array(job.chunkBytes - 41).fill(7);
+  const { recordingId } = job.target;
+  const bodies = Array.from({ length: job.count }, (_, seq) => encryptChunk({ contentKey, recordingId, seq, final: false, plaintext }));
+  const first = bodies[0];
+  if (!first) throw new Error('a burst needs at least one chunk');
+  await put(job.base, job.token, recordingId, 0, first);
+  const t0 = performance.now();
+  await mapLimit(bodies.slice(1), job.concurrency, async (body, i) => {
+    const status = await put(job.base, job.token, recordingId, i + 1, body);
+    if (status !== 201) throw new Error(`upload answered ${status}`);
+  });
+  return { kind: 'burst', seconds: (performance.now() - t0) / 1000, bytes: (job.count - 1) * job.chunkBytes };
+}
+
+/** Every phone sends one chunk per period, the phones spread evenly over it. */
+async function phones(job: Extract<UploaderJob, { kind: 'phones' }>): Promise<PhonesResult> {
+  const plaintext = new Uint8Array(job.chunkBytes - 41).fill(3);
+  const latencies: number[] = [];
+  const acked: PhonesResult['acked'] = [];
+  const errorKinds: Record<string, number> = {};
+  const failed = (kind: string) => {
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  };
+  const start = performance.now() + 500;
+  await Promise.all(
+    job.targets.map(async (target, p) => {
+      const contentKey = keyOf(target);
+      const offset = (p / job.targets.length) * job.periodMs;
+      for (let seq = 0; seq < job.rounds; seq++) {
+        const wait = start + offset + seq * job.periodMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        const body = encryptChunk({ contentKey, recordingId: target.recordingId, seq, final: seq === job.rounds - 1, plaintext });
+        const t = performance.now();
+        try {
+          const status = await put(job.base, job.token, target.recordingId, seq, body);
+          if (status === 201) {
+            latencies.push(performance.now() - t);
+            acked.push({ recordingId: target.recordingId, seq });
+          } else failed(`http ${status}`);
+        } catch (err) {
+          failed(err instanceof Error && 'code' in err ? String(err.code) : 'network');
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { kind: 'phones', latencies, acked, errorKinds };
+}
+
+let input = '';
+for await (const part of process.stdin) input += String(part);
+const job = JSON.parse(input) as UploaderJob;
+await getSodium(); // libsodium's wasm must be ready before encryptChunk
+const result = job.kind === 'burst' ? await burst(job) : await phones(job);
+agent.destroy();
+process.stdout.write(JSON.stringify(result));
