@@ -22,6 +22,16 @@ describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, op
     expect(await verifyAudit(db)).toEqual({ ok: true, checked: 6 });
   });
 
+  it('hashes in the database exactly as verify recomputes: unicode, quotes, nesting, large ids', async () => {
+    const details = { reason: 'Kundin sagt: „zu kurz“ — 😀 \u2028 "quoted" \\ back', nested: { z: [1, 2.5, null, true], a: 'é' }, id: '"id":"x"' };
+    const entry = await db.transaction((tx) => appendAudit(tx, new Date(), { actorId: 'ü', action: 'step', outcome: 'ok', orderId: 'order-ü', details }));
+    const [stored] = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [entry.id]);
+    expect(stored?.hash).toBe(entry.hash);
+    await db.query(`SELECT setval(pg_get_serial_sequence('audit_log', 'id'), 9007199254740000)`);
+    await db.transaction((tx) => appendAudit(tx, new Date(), { actorId: 'x', action: 'step', outcome: 'ok' }));
+    expect(await verifyAudit(db)).toEqual({ ok: true, checked: 8 });
+  });
+
   it('detects an edited detail', async () => {
     await db.query(`UPDATE audit_log SET details = '{"i": 99}' WHERE id = $1`, [ids[2]]);
     expect(await verifyAudit(db)).toEqual({ ok: false, checked: 2, firstBrokenId: ids[2] });
