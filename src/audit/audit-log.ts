@@ -130,26 +130,54 @@ export async function listAudit(
   return { entries, nextAfter: more ? (entries.at(-1)?.id ?? null) : null };
 }
 
+// A type, not an interface, so that a result can go into an entry's details as JSON.
+export type ChainHead = { id: string; hash: string };
+
 export interface VerifyResult {
   ok: boolean;
   checked: number;
   firstBrokenId?: string;
+  /** the newest entry verified: keep it outside the vault and pass it back as the anchor of a later check */
+  head?: ChainHead;
+  /** with an anchor: found with its hash, changed, or gone (the chain was cut back past it) */
+  anchor?: 'matched' | 'changed' | 'missing';
 }
 
-/** Walks the whole chain in id order, a page at a time. */
-export async function verifyAudit(db: Database, pageSize = 1000): Promise<VerifyResult> {
+/**
+ * Walks the whole chain in id order, a page at a time. A chain alone cannot
+ * show that its newest entries were deleted; an anchor — a head an auditor
+ * kept from an earlier check — can: it must still be there, with its hash.
+ */
+export async function verifyAudit(db: Database, options: { anchor?: ChainHead; pageSize?: number } = {}): Promise<VerifyResult> {
+  const { anchor, pageSize = 1000 } = options;
   let prevHash = GENESIS_HASH;
   let afterId = 0;
   let checked = 0;
+  let head: ChainHead | undefined;
+  let anchorSeen = false;
   for (;;) {
     const rows = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, pageSize]);
     for (const row of rows) {
       const e = toEntry(row);
       if (e.prevHash !== prevHash || entryHash(prevHash, e) !== e.hash) return { ok: false, checked, firstBrokenId: e.id };
+      if (anchor && e.id === anchor.id) {
+        if (e.hash !== anchor.hash) return { ok: false, checked, firstBrokenId: e.id, anchor: 'changed' };
+        anchorSeen = true;
+      }
       prevHash = e.hash;
+      head = { id: e.id, hash: e.hash };
       checked += 1;
     }
-    if (rows.length < pageSize) return { ok: true, checked };
+    if (rows.length < pageSize) break;
     afterId = Number(rows.at(-1)?.id);
   }
+  if (anchor && !anchorSeen) return { ok: false, checked, firstBrokenId: anchor.id, anchor: 'missing', ...(head ? { head } : {}) };
+  return { ok: true, checked, ...(head ? { head } : {}), ...(anchor ? { anchor: 'matched' as const } : {}) };
+}
+
+/** Verifies the chain and records the check, with what it found, as an entry of its own. */
+export async function verifyAndRecord(db: Database, at: Date, actorId: string, anchor?: ChainHead): Promise<VerifyResult> {
+  const result = await verifyAudit(db, { anchor });
+  await db.transaction((tx) => appendAudit(tx, at, { actorId, action: 'audit.verified', outcome: 'ok', details: { ...result } }));
+  return result;
 }

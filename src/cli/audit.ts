@@ -1,6 +1,13 @@
-import { appendAudit, listAudit, verifyAudit } from '../audit/audit-log.js';
+import { InvalidArgumentError } from 'commander';
+import { listAudit, verifyAndRecord, type ChainHead } from '../audit/audit-log.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
+
+function parseAnchor(text: string): ChainHead {
+  const match = /^([0-9]{1,15}):([0-9a-f]{64})$/.exec(text);
+  if (!match?.[1] || !match[2]) throw new InvalidArgumentError('--anchor takes id:hash, as printed in "head" by an earlier verify');
+  return { id: match[1], hash: match[2] };
+}
 
 /** `audit verify|export`: check the chain, or dump it as JSON lines. */
 export const registerAuditCommands: RegisterCommands = (program, ctx) => {
@@ -8,11 +15,11 @@ export const registerAuditCommands: RegisterCommands = (program, ctx) => {
 
   audit
     .command('verify')
-    .description('verify the whole chain; exits 1 when broken')
-    .action(() =>
+    .description('verify the whole chain; exits 1 when broken. Keep the printed head: passed back later as --anchor, it shows whether the chain was cut back')
+    .option('--anchor <id:hash>', 'a head from an earlier check, as id:hash', parseAnchor)
+    .action((opts: { anchor?: ChainHead }) =>
       withDeps(ctx, async (deps) => {
-        const result = await verifyAudit(deps.db);
-        await deps.db.transaction((tx) => appendAudit(tx, deps.clock.now(), { actorId: ctx.actorId, action: 'audit.verified', outcome: 'ok', details: { ...result } }));
+        const result = await verifyAndRecord(deps.db, deps.clock.now(), ctx.actorId, opts.anchor);
         ctx.out(JSON.stringify(result));
         if (!result.ok) process.exitCode = 1;
       }),

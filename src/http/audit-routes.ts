@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { appendAudit, listAudit, verifyAudit } from '../audit/audit-log.js';
+import { listAudit, verifyAndRecord } from '../audit/audit-log.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { requireRole } from './auth.js';
-import { auditQuery } from './schemas.js';
+import { auditQuery, auditVerifyQuery } from './schemas.js';
 import { query } from './validate.js';
 
 export function auditRoutes(deps: DomainDeps): Router {
@@ -16,10 +16,8 @@ export function auditRoutes(deps: DomainDeps): Router {
 
   router.get('/v1/audit/verify', async (req, res) => {
     const actor = requireRole(req, 'auditor', 'security_head');
-    const result = await verifyAudit(deps.db);
-    await deps.db.transaction((tx) =>
-      appendAudit(tx, deps.clock.now(), { actorId: actor.id, action: 'audit.verified', outcome: 'ok', details: { ...result } }),
-    );
+    const { anchorId, anchorHash } = query(req, auditVerifyQuery);
+    const result = await verifyAndRecord(deps.db, deps.clock.now(), actor.id, anchorId && anchorHash ? { id: anchorId, hash: anchorHash } : undefined);
     res.json(result);
   });
 

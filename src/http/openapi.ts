@@ -4,6 +4,7 @@ import { audioParams, audioQuery, decisionBody, fileRequestBody, listRequestsQue
 import { holdParams, placeHoldBody } from './hold-schemas.js';
 import {
   auditQuery,
+  auditVerifyQuery,
   chunkParams,
   completeBody,
   consentBody,
@@ -60,7 +61,7 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/v1/access-requests/:id/decisions', summary: 'approve or reject', roles: MANAGERS, params: requestParams, body: decisionBody, responses: { 200: 'the request', 409: 'decided already / not pending', 410: 'expired', ...ERR }, answers: { 200: answer.accessRequestResponse } },
   { method: 'get', path: '/v1/access-requests/:id/recordings/:recordingId/audio', summary: 'stream decrypted audio (Range on original bytes; mp3/wav/ogg via ffmpeg)', roles: ['dispute_staff'], params: audioParams, query: audioQuery, responses: { 200: 'audio', 206: 'partial audio', 410: 'grant or recording expired', 416: 'range not satisfiable', ...ERR } },
   { method: 'get', path: '/v1/audit', summary: 'read the audit chain (filter by order, paged)', roles: ['auditor', 'security_head'], query: auditQuery, responses: { 200: '{ entries, nextAfter }', ...ERR }, answers: { 200: answer.auditPageResponse } },
-  { method: 'get', path: '/v1/audit/verify', summary: 'verify the chain end to end', roles: ['auditor', 'security_head'], responses: { 200: '{ ok, checked, firstBrokenId? }', ...ERR }, answers: { 200: answer.auditVerifyResponse } },
+  { method: 'get', path: '/v1/audit/verify', summary: 'verify the chain end to end; with anchorId+anchorHash (a head kept from an earlier check) also that it was not cut back', roles: ['auditor', 'security_head'], query: auditVerifyQuery, responses: { 200: '{ ok, checked, firstBrokenId?, head?, anchor? }', ...ERR }, answers: { 200: answer.auditVerifyResponse } },
 ];
 
 const ERROR_SCHEMA = {

@@ -134,4 +134,10 @@ export const auditPageResponse = z.strictObject({
   nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last'),
 }) satisfies z.ZodType<{ entries: Omit<AuditEntry, 'details'>[] }>;
 
-export const auditVerifyResponse = z.strictObject({ ok: z.boolean(), checked: z.number().int(), firstBrokenId: z.string().optional() }) satisfies z.ZodType<VerifyResult>;
+export const auditVerifyResponse = z.strictObject({
+  ok: z.boolean(),
+  checked: z.number().int(),
+  firstBrokenId: z.string().optional(),
+  head: z.strictObject({ id: z.string(), hash: z.string() }).optional(),
+  anchor: z.enum(['matched', 'changed', 'missing']).optional(),
+}) satisfies z.ZodType<VerifyResult>;

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { hashToken } from '../../src/domain/tokens.js';
@@ -21,7 +22,13 @@ describe('vault CLI', () => {
 
   async function cli(...args: string[]): Promise<string[]> {
     const lines: string[] = [];
-    const program = buildProgram({ openDeps: async () => ({ ...vault.deps, close: async () => undefined }), out: (l) => lines.push(l), actorId: 'cli:ops' }).exitOverride();
+    const program = buildProgram({ openDeps: async () => ({ ...vault.deps, close: async () => undefined }), out: (l) => lines.push(l), actorId: 'cli:ops' });
+    // A usage error throws instead of exiting the test process, at every level of subcommands.
+    const quiet = (c: Command): void => {
+      c.exitOverride().configureOutput({ writeErr: () => undefined });
+      c.commands.forEach(quiet);
+    };
+    quiet(program);
     await program.parseAsync(['node', 'vault', ...args]);
     return lines;
   }
@@ -42,7 +49,11 @@ describe('vault CLI', () => {
     const visit = await newVisit(vault);
     const rec = await uploadSealed(vault, visit);
     const [verdict] = await cli('audit', 'verify');
-    expect(JSON.parse(verdict!)).toMatchObject({ ok: true });
+    const checked = JSON.parse(verdict!) as { ok: boolean; head: { id: string; hash: string } };
+    expect(checked).toMatchObject({ ok: true, head: { id: expect.any(String) } });
+    const [again] = await cli('audit', 'verify', '--anchor', `${checked.head.id}:${checked.head.hash}`);
+    expect(JSON.parse(again!)).toMatchObject({ ok: true, anchor: 'matched' });
+    await expect(cli('audit', 'verify', '--anchor', 'not-an-anchor')).rejects.toThrow(/--anchor takes id:hash/);
     const exported = (await cli('audit', 'export', '--order', visit.orderId)).map((l) => JSON.parse(l) as { action: string });
     expect(exported.map((e) => e.action)).toEqual(expect.arrayContaining(['order.registered', 'recording.sealed']));
     const [line] = await cli('recordings', 'list', '--order', visit.orderId);
