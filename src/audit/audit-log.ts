@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '../store/db/database.js';
 import { canonicalJson, type JsonValue } from '../json.js';
 
@@ -34,6 +34,8 @@ export interface AuditEntry {
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
+// Serialises appends so the chain stays linear across connections and servers.
+const AUDIT_CHAIN_LOCK = 7_042_002;
 
 interface AuditRow {
   id: number;
@@ -62,13 +64,16 @@ function entryHash(prevHash: string, e: Omit<AuditEntry, 'hash' | 'prevHash'>): 
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
-/**
- * Appends one entry in one round trip (the audit_append function, migration 004):
- * the chain lock is then held for that statement and the COMMIT only, which
- * bounds how many uploads per second all servers together can acknowledge.
- */
 export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInput): Promise<AuditEntry> {
-  const fields = {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
+  // A statement of its own after the lock, so its snapshot sees every entry committed before the lock was granted.
+  const [next] = await tx.query<{ id: number; last_hash: string | null }>(
+    `SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id, (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) AS last_hash`,
+  );
+  if (!next) throw new Error('audit sequence returned no value');
+  const prevHash = next.last_hash ?? GENESIS_HASH;
+  const body = {
+    id: String(next.id),
     at: at.toISOString(),
     actorId: input.actorId,
     action: input.action,
@@ -77,27 +82,13 @@ export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInpu
     recordingId: input.recordingId ?? null,
     details: input.details ?? {},
   };
-  const { before, after } = contentAroundId(fields);
-  const [row] = await tx.query<{ entry_id: number; entry_prev_hash: string; entry_hash: string }>(
-    'SELECT entry_id, entry_prev_hash, entry_hash FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-    [at, fields.actorId, fields.action, fields.outcome, fields.orderId, fields.recordingId, JSON.stringify(fields.details), before, after],
+  const hash = entryHash(prevHash, body);
+  await tx.query(
+    `INSERT INTO audit_log (id, at, actor_id, action, outcome, order_id, recording_id, details, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [next.id, at, body.actorId, body.action, body.outcome, body.orderId, body.recordingId, JSON.stringify(body.details), prevHash, hash],
   );
-  if (!row) throw new Error('audit_append returned no entry');
-  return { id: String(row.entry_id), ...fields, prevHash: row.entry_prev_hash, hash: row.entry_hash };
-}
-
-/**
- * The entry's canonical content (as entryHash hashes it) split around its id,
- * which only the database draws. A random stand-in marks where the id goes:
- * nothing before it in the content can guess it, and `id` sorts after `details`.
- */
-function contentAroundId(fields: Omit<AuditEntry, 'id' | 'hash' | 'prevHash'>): { before: string; after: string } {
-  const standIn = randomBytes(16).toString('hex');
-  const content = canonicalJson({ ...fields, id: standIn });
-  const marker = `"id":"${standIn}"`;
-  const at = content.lastIndexOf(marker);
-  if (at < 0) throw new Error('the id stand-in is missing from the canonical content');
-  return { before: content.slice(0, at) + '"id":"', after: `"${content.slice(at + marker.length)}` };
+  return { ...body, prevHash, hash };
 }
 
 function toEntry(r: AuditRow): AuditEntry {

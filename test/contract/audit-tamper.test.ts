@@ -22,7 +22,7 @@ describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, op
     expect(await verifyAudit(db)).toMatchObject({ ok: true, checked: 6, head: { id: ids.at(-1) } });
   });
 
-  it('hashes in the database exactly as verify recomputes: unicode, quotes, nesting, large ids', async () => {
+  it('verifies entries with unicode, quotes, nesting and large ids after their round trip through jsonb', async () => {
     const details = { reason: 'Kundin sagt: „zu kurz“ — 😀 \u2028 "quoted" \\ back', nested: { z: [1, 2.5, null, true], a: 'é' }, id: '"id":"x"' };
     const entry = await db.transaction((tx) => appendAudit(tx, new Date(), { actorId: 'ü', action: 'step', outcome: 'ok', orderId: 'order-ü', details }));
     const [stored] = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [entry.id]);

@@ -26,25 +26,10 @@ export async function migrate(db: Database): Promise<string[]> {
   });
 }
 
-/**
- * Splits a migration into statements at a `;` that ends a line, except inside a
- * dollar-quoted body (`$$ ... $$`, as in a function), which stays whole.
- */
-export function splitStatements(sql: string): string[] {
-  const statements: string[] = [];
-  let current = '';
-  sql.split('$$').forEach((part, i) => {
-    if (i % 2 === 1) {
-      current += `$$${part}$$`;
-      return;
-    }
-    const pieces = part.split(/;\s*$/m);
-    current += pieces[0] ?? '';
-    for (const piece of pieces.slice(1)) {
-      statements.push(current);
-      current = piece;
-    }
-  });
-  statements.push(current);
-  return statements.map((s) => s.replace(/^\s*--.*$/gm, '').trim()).filter((s) => s.length > 0);
+/** Our migrations are plain DDL: statements end with `;` at a line end; no functions with bodies. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*$/m)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
 }
