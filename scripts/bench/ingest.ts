@@ -196,7 +196,7 @@ export async function run(): Promise<BenchSection> {
       await r.close();
     }
   }
-  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which also encrypts the chunks) on the same 2 cores as the vault, PostgreSQL and s3rver.');
+  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver.');
   notes.push('Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.');
   return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
 }
