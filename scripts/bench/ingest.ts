@@ -30,7 +30,9 @@ import { startRecording } from '../../src/domain/recordings.js';
 import { createIdGenerator } from '../../src/ids.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
+import { createS3BlobStore } from '../../src/store/blobs/s3.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
+import { startS3Server } from '../../test/helpers/s3.js';
 import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
 import type { BurstResult, PhonesResult, Target, UploaderJob } from './clients/uploader.js';
 import type { BenchMetric, BenchSection } from './types.js';
@@ -51,10 +53,24 @@ interface Rig {
 type BenchPair = StorePair | 'postgres+fs';
 
 async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores> {
-  if (pair !== 'postgres+fs') return openStores(pair, dataDir);
+  if (pair === 'pglite+fs') return openStores(pair, dataDir);
   const pg = await freshPostgresSchema();
-  const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
-  return { db: pg.db, blobs, cleanup: () => pg.cleanup() };
+  if (pair === 'postgres+fs') {
+    const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
+    return { db: pg.db, blobs, cleanup: () => pg.cleanup() };
+  }
+  // s3rver in a process of its own, as a real store would be: its work must not share the vault's event loop.
+  const s3 = await startS3Server({ process: 'own' });
+  const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
+  return {
+    db: pg.db,
+    blobs,
+    cleanup: async () => {
+      await blobs.close();
+      await s3.stop();
+      await pg.cleanup();
+    },
+  };
 }
 
 async function rig(pair: BenchPair): Promise<Rig> {
@@ -133,13 +149,18 @@ interface PhonesSummary {
   acked: number;
   lost: number;
   duplicates: number;
+  /** CPU the vault's process used while the phones sent, as % of one core (it is idle while they prepare) */
+  vaultCpuPercent: number;
 }
 
 async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesSummary> {
   progress(`starting ${phones} recordings`);
   const recs = await mapLimit(Array.from({ length: phones }, (_, i) => i), 16, () => r.newRecording());
   progress(`${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`);
+  const cpuBefore = process.cpuUsage();
   const result = await runUploader<PhonesResult>({ kind: 'phones', base: r.base, token: r.token, targets: recs.map(target), rounds, periodMs, chunkBytes: 40 * KB });
+  const cpu = process.cpuUsage(cpuBefore);
+  const vaultCpuPercent = round(((cpu.user + cpu.system) / 1000 / result.sendingMs) * 100);
   const { latencies, acked, errorKinds } = result;
   const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
   progress('checking every acknowledged chunk is stored exactly once');
@@ -159,7 +180,7 @@ async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: numb
   const objectCount = objects.reduce((a, b) => a + b, 0);
   if (objectCount !== rows.length) lost += Math.max(0, rows.length - objectCount);
   const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0);
-  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(latencies.at(-1) ?? NaN), errors, errorKinds, acked: acked.length, lost, duplicates };
+  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(latencies.at(-1) ?? NaN), errors, errorKinds, acked: acked.length, lost, duplicates, vaultCpuPercent };
 }
 
 export async function run(): Promise<BenchSection> {
@@ -188,6 +209,7 @@ export async function run(): Promise<BenchSection> {
       metrics[`${k} p50 ack`] = { value: m.p50, unit: 'ms' };
       metrics[`${k} p99 ack`] = { value: m.p99, unit: 'ms', goal: '< 100', met: m.p99 < 100 };
       metrics[`${k} max ack`] = { value: m.max, unit: 'ms' };
+      metrics[`${k} vault CPU`] = { value: m.vaultCpuPercent, unit: '% of one core' };
       metrics[`${k} acknowledged`] = { value: m.acked, unit: 'chunks' };
       metrics[`${k} errors`] = { value: m.errors, unit: 'requests' };
       metrics[`${k} lost or duplicated`] = { value: m.lost + m.duplicates, unit: 'chunks', goal: '= 0', met: m.lost + m.duplicates === 0 };
@@ -196,7 +218,7 @@ export async function run(): Promise<BenchSection> {
       await r.close();
     }
   }
-  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver.');
+  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver (its own process too). Vault CPU = CPU of the bench process (the vault) while the phones send, as % of one core.');
   notes.push('Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.');
   return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
 }

@@ -41,7 +41,7 @@ async function insertMany(q: Queryable, table: string, columns: string[], rows: 
 export async function run(): Promise<BenchSection> {
   const sodium = await getSodium();
   const pg = await freshPostgresSchema();
-  const s3 = await startS3Server();
+  const s3 = await startS3Server({ process: 'own' });
   const blobs = await createS3BlobStore({ config: s3.config });
   const keks = (v: number[]) => v.map((n) => `${n}:${toBase64Url(sodium.crypto_generichash(32, `bench-kek-${n}`, null))}`).join(',');
   const clock = new ManualClock(new Date());

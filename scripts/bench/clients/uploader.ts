@@ -32,6 +32,8 @@ export interface PhonesResult {
   latencies: number[];
   acked: { recordingId: string; seq: number }[];
   errorKinds: Record<string, number>;
+  /** how long the sending lasted, from the first phone's first chunk to the last answer */
+  sendingMs: number;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -112,7 +114,7 @@ async function phones(job: Extract<UploaderJob, { kind: 'phones' }>): Promise<Ph
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { kind: 'phones', latencies, acked, errorKinds };
+  return { kind: 'phones', latencies, acked, errorKinds, sendingMs: performance.now() - start };
 }
 
 let input = '';
