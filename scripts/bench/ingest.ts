@@ -7,7 +7,6 @@
  *    3 rounds: 200 chunks/s), with p50/p99 acknowledgement latency, errors and a
  *    final exactly-once check against the database and the store.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +33,7 @@ import { createS3BlobStore } from '../../src/store/blobs/s3.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { startS3Server } from '../../test/helpers/s3.js';
 import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
+import { runClient } from './clients/run-client.js';
 import type { BurstResult, PhonesResult, Target, UploaderJob } from './clients/uploader.js';
 import type { BenchMetric, BenchSection } from './types.js';
 
@@ -109,26 +109,13 @@ async function rig(pair: BenchPair): Promise<Rig> {
 }
 
 /** Runs one job in the uploader process (scripts/bench/clients/uploader.ts) and returns its result. */
-async function runUploader<R>(job: UploaderJob): Promise<R> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(new URL('./clients/uploader.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => {
-    out += text;
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  child.stdin.end(JSON.stringify(job));
-  const code = await exited;
-  if (code !== 0) throw new Error(`the uploader process exited with ${code}`);
-  return JSON.parse(out) as R;
+function runUploader<R>(job: UploaderJob): Promise<R> {
+  return runClient<R>([...process.execArgv, fileURLToPath(new URL('./clients/uploader.ts', import.meta.url))], JSON.stringify(job));
 }
 
 const target = (rec: { recordingId: string; contentKey: Uint8Array }): Target => ({ recordingId: rec.recordingId, contentKey: toBase64Url(rec.contentKey) });
 
-/** Vault route vs direct store put, same bytes, same concurrency. */
+/** Vault route vs direct store put, bodies of the same size, same concurrency. */
 async function throughput(r: Rig, chunkBytes: number, count: number, concurrency: number): Promise<{ vaultMBps: number; ceilingMBps: number }> {
   const rec = await r.newRecording();
   const vault = await runUploader<BurstResult>({ kind: 'burst', base: r.base, token: r.token, target: target(rec), chunkBytes, count, concurrency });

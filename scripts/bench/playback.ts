@@ -5,7 +5,6 @@
  *  - time to first byte for a 2-hour recording (720 chunks of ~40 KB);
  *  - RSS growth while streaming a 1 GiB recording.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,9 +31,13 @@ import { createMetrics } from '../../src/metrics.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { openPglite } from '../../src/store/db/pglite.js';
+import { runClient } from './clients/run-client.js';
 import type { BenchSection } from './types.js';
 
 const MiB = 1024 * 1024;
+// The 1 GiB recording: 2,048 chunks of 512 KiB.
+const BIG_CHUNKS = 2048;
+const BIG_CHUNK_BYTES = 512 * 1024;
 const progress = (message: string): void => {
   process.stderr.write(`  [playback] ${message}\n`);
 };
@@ -132,19 +135,9 @@ http.get(url, { headers: { authorization: 'Bearer ' + token } }, (res) => {
 
 /** Streams one recording through HTTP to a client process. */
 async function play(f: Fixture, recordingId: string, url = `${f.baseUrl}/v1/access-requests/${f.requestId}/recordings/${recordingId}/audio`): Promise<{ ttfbMs: number; totalMs: number; bytes: number }> {
-  const child = spawn(process.execPath, ['-e', CLIENT, url, f.token], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (text: string) => {
-    out += text;
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  const result = JSON.parse(out || '{}') as { status?: number; ttfbMs?: number; totalMs?: number; bytes?: number; error?: string };
-  if (code !== 0 || result.status !== 200 || result.ttfbMs === undefined || result.totalMs === undefined || result.bytes === undefined) {
-    throw new Error(`playback client failed (exit ${code}): ${out}`);
+  const result = await runClient<{ status?: number; ttfbMs?: number; totalMs?: number; bytes?: number; error?: string }>(['-e', CLIENT, url, f.token]);
+  if (result.status !== 200 || result.ttfbMs === undefined || result.totalMs === undefined || result.bytes === undefined) {
+    throw new Error(`playback client failed: ${JSON.stringify(result)}`);
   }
   return { ttfbMs: result.ttfbMs, totalMs: result.totalMs, bytes: result.bytes };
 }
@@ -238,9 +231,8 @@ export async function run(): Promise<BenchSection> {
     const ttfb = median(ttfbs);
     const bareThroughput = median(bares);
 
-    // 1 GiB in 2048 chunks of 512 KiB.
     t = performance.now();
-    const big = await f.upload(Number(process.env.BENCH_BIG_CHUNKS ?? 2048), 512 * 1024);
+    const big = await f.upload(BIG_CHUNKS, BIG_CHUNK_BYTES);
     progress(`uploaded the 1 GiB recording in ${Math.round(performance.now() - t)} ms`);
     gc();
     const baseline = process.memoryUsage().rss;
@@ -251,7 +243,7 @@ export async function run(): Promise<BenchSection> {
     const streamed = await play(f, big.recordingId);
     clearInterval(sampler);
     progress(`streamed ${streamed.bytes} bytes in ${Math.round(streamed.totalMs)} ms`);
-    if (streamed.bytes !== Number(process.env.BENCH_BIG_CHUNKS ?? 2048) * 512 * 1024) throw new Error(`streamed ${streamed.bytes} bytes of 1 GiB`);
+    if (streamed.bytes !== BIG_CHUNKS * BIG_CHUNK_BYTES) throw new Error(`streamed ${streamed.bytes} bytes of 1 GiB`);
     const growth = (peak - baseline) / MiB;
 
     const ratio = playback / ceiling;
