@@ -1,4 +1,11 @@
-import type { AccessRequest, AccessRequestList, AuditPage, OrderRecordings, Purpose, VerifyResult } from './api-types.js';
+import type {
+  AccessRequest,
+  AccessRequestList,
+  AuditPage,
+  OrderRecordings,
+  Purpose,
+  VerifyResult,
+} from './api-types.js';
 
 /** An answer other than 2xx, carrying the vault's `{ error: { code, message } }` when it sent one. */
 export class ApiError extends Error {
@@ -58,7 +65,11 @@ export class VaultApi {
     return this.json('GET', `/v1/orders/${path(orderId)}/recordings`);
   }
 
-  listRequests(filter: { orderId?: string; status?: AccessRequest['status']; limit?: number }): Promise<AccessRequestList> {
+  listRequests(filter: {
+    orderId?: string;
+    status?: AccessRequest['status'];
+    limit?: number;
+  }): Promise<AccessRequestList> {
     const q = new URLSearchParams();
     if (filter.orderId) q.set('orderId', filter.orderId);
     if (filter.status) q.set('status', filter.status);

@@ -3,7 +3,7 @@ import { AuditorView } from './auditor.js';
 import { byId, onSubmit } from './dom.js';
 import { ManagerView } from './manager.js';
 import { OfficerView } from './officer.js';
-import { forgetToken, storeToken, storedToken } from './session.js';
+import { forgetToken, storedToken, storeToken } from './session.js';
 
 /**
  * The console's entry point: sign in, switch between the three workspaces,
@@ -21,7 +21,7 @@ const currentApi = (): VaultApi => {
 
 const officer = new OfficerView(currentApi);
 const manager = new ManagerView(currentApi);
-const auditor = new AuditorView(currentApi);
+const _auditor = new AuditorView(currentApi);
 
 const signInSection = byId('sign-in', HTMLElement);
 const nav = byId('views', HTMLElement);
@@ -29,7 +29,8 @@ const signOutButton = byId('sign-out', HTMLButtonElement);
 
 function showView(name: ViewName): void {
   for (const view of VIEWS) byId(view, HTMLElement).hidden = view !== name;
-  for (const button of nav.querySelectorAll('button')) button.setAttribute('aria-current', String(button.dataset['view'] === name));
+  for (const button of nav.querySelectorAll('button'))
+    button.setAttribute('aria-current', String(button.dataset.view === name));
   if (name === 'manager') manager.refresh();
 }
 
@@ -49,7 +50,8 @@ async function signIn(): Promise<void> {
   try {
     await new VaultApi(token).listRequests({ limit: 1 });
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) throw new ApiError(401, err.code, 'The vault did not accept this token.');
+    if (err instanceof ApiError && err.status === 401)
+      throw new ApiError(401, err.code, 'The vault did not accept this token.');
     if (!(err instanceof ApiError && err.status === 403)) throw err;
   }
   storeToken(token);
@@ -67,7 +69,7 @@ function signOut(): void {
 nav.addEventListener('click', (event) => {
   const target = event.target;
   if (!(target instanceof HTMLButtonElement)) return;
-  const view = VIEWS.find((v) => v === target.dataset['view']);
+  const view = VIEWS.find((v) => v === target.dataset.view);
   if (view) showView(view);
 });
 signOutButton.addEventListener('click', signOut);

@@ -33,16 +33,24 @@ export class AuditorView {
     this.errors.replaceChildren();
     this.orderId = orderId;
     this.nextAfter = null;
-    this.trail.replaceChildren(el('h3', { text: `Audit trail of order ${orderId}` }), table(['#', 'When', 'Who', 'Action', 'Outcome', 'Recording', 'Details'], []));
+    this.trail.replaceChildren(
+      el('h3', { text: `Audit trail of order ${orderId}` }),
+      table(['#', 'When', 'Who', 'Action', 'Outcome', 'Recording', 'Details'], []),
+    );
     await this.page();
   }
 
   private async page(): Promise<void> {
-    const { entries, nextAfter } = await this.api().audit({ orderId: this.orderId, after: this.nextAfter ?? undefined, limit: PAGE });
+    const { entries, nextAfter } = await this.api().audit({
+      orderId: this.orderId,
+      after: this.nextAfter ?? undefined,
+      limit: PAGE,
+    });
     const body = this.trail.querySelector('tbody');
     if (!body) throw new Error('the audit table is missing');
     body.append(...entries.map((e) => row(e)));
-    if (body.childElementCount === 0) body.append(el('tr', {}, el('td', { text: 'No entries for this order.', attrs: { colspan: '7' } })));
+    if (body.childElementCount === 0)
+      body.append(el('tr', {}, el('td', { text: 'No entries for this order.', attrs: { colspan: '7' } })));
     this.nextAfter = nextAfter;
     this.more.hidden = nextAfter === null;
   }
@@ -50,7 +58,12 @@ export class AuditorView {
   private async verify(): Promise<void> {
     const result = await this.api().verifyAudit();
     if (result.ok) notice(this.verifyBox, 'ok', `Chain ok: ${result.checked} entries checked.`);
-    else notice(this.verifyBox, 'error', `Chain BROKEN at entry ${result.firstBrokenId ?? '?'} (${result.checked} checked).`);
+    else
+      notice(
+        this.verifyBox,
+        'error',
+        `Chain BROKEN at entry ${result.firstBrokenId ?? '?'} (${result.checked} checked).`,
+      );
   }
 }
 

@@ -4,7 +4,11 @@ type Child = Node | string | null | undefined | false;
 type Props = { class?: string; text?: string; attrs?: Record<string, string> };
 
 /** Builds an element; text goes in through textContent and text nodes only, never as markup. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (props.class) node.className = props.class;
   if (props.text !== undefined) node.textContent = props.text;
@@ -24,7 +28,9 @@ export function byId<T extends HTMLElement>(id: string, type: new () => T): T {
 
 export function inputValue(form: HTMLFormElement, name: string): string {
   const field = form.elements.namedItem(name);
-  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement || field instanceof HTMLSelectElement)) {
+  if (
+    !(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement || field instanceof HTMLSelectElement)
+  ) {
     throw new Error(`the form has no field ${name}`);
   }
   return field.value.trim();
@@ -52,7 +58,9 @@ export function when(iso: string | null | undefined): string {
 
 /** A status line in `box`: what went wrong (the vault's code, status and message) or what happened. */
 export function notice(box: HTMLElement, kind: 'error' | 'info' | 'ok', message: string): void {
-  box.replaceChildren(el('p', { class: `notice ${kind}`, text: message, attrs: { role: kind === 'error' ? 'alert' : 'status' } }));
+  box.replaceChildren(
+    el('p', { class: `notice ${kind}`, text: message, attrs: { role: kind === 'error' ? 'alert' : 'status' } }),
+  );
 }
 
 export function showError(box: HTMLElement, err: unknown): void {
@@ -62,7 +70,11 @@ export function showError(box: HTMLElement, err: unknown): void {
 }
 
 /** Runs a form's handler on submit; the form itself never goes to the network (CSP form-action 'none' too). */
-export function onSubmit(form: HTMLFormElement, handler: (form: HTMLFormElement) => Promise<void>, errors: HTMLElement): void {
+export function onSubmit(
+  form: HTMLFormElement,
+  handler: (form: HTMLFormElement) => Promise<void>,
+  errors: HTMLElement,
+): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const button = form.querySelector('button[type=submit]');

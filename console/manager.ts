@@ -26,12 +26,16 @@ export class ManagerView {
     const { requests } = await this.api().listRequests({ status: 'pending', limit: 200 });
     const open = requests.filter((r) => !this.decided.has(r.id));
     this.queue.replaceChildren(
-      open.length === 0 ? el('p', { class: 'muted', text: 'Nothing waits for a sign-off.' }) : el('div', { class: 'cards' }, ...open.map((r) => this.card(r))),
+      open.length === 0
+        ? el('p', { class: 'muted', text: 'Nothing waits for a sign-off.' })
+        : el('div', { class: 'cards' }, ...open.map((r) => this.card(r))),
     );
   }
 
   private card(request: AccessRequest): HTMLElement {
-    const comment = el('textarea', { attrs: { rows: '2', maxlength: '2000', 'aria-label': `Comment on ${request.id}`, name: 'comment' } });
+    const comment = el('textarea', {
+      attrs: { rows: '2', maxlength: '2000', 'aria-label': `Comment on ${request.id}`, name: 'comment' },
+    });
     const status = el('div');
     const button = (decision: 'approve' | 'reject', label: string) => {
       const b = el('button', { text: label, class: decision, attrs: { type: 'button', 'data-decision': decision } });
@@ -45,7 +49,11 @@ export class ManagerView {
           .decide(request.id, { decision, comment: comment.value.trim() })
           .then((after) => {
             this.decided.add(request.id);
-            notice(this.errors, 'ok', `You ${decision === 'approve' ? 'approved' : 'rejected'} ${request.id}; it is now ${after.status}.`);
+            notice(
+              this.errors,
+              'ok',
+              `You ${decision === 'approve' ? 'approved' : 'rejected'} ${request.id}; it is now ${after.status}.`,
+            );
             return this.load();
           })
           .catch((err: unknown) => showError(status, err))

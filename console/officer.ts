@@ -1,5 +1,5 @@
 import type { VaultApi } from './api.js';
-import { PURPOSES, type AccessRequest, type Purpose, type RecordingMetadata } from './api-types.js';
+import { type AccessRequest, PURPOSES, type Purpose, type RecordingMetadata } from './api-types.js';
 import { byId, el, inputValue, notice, onSubmit, showError, table, when } from './dom.js';
 import { Player } from './player.js';
 import { decisionList, requestFacts, statusBadge } from './request-view.js';
@@ -22,7 +22,9 @@ export class OfficerView {
 
   constructor(private readonly api: () => VaultApi) {
     this.player = new Player(api);
-    byId('purpose', HTMLSelectElement).append(...PURPOSES.map((p) => el('option', { text: p.replace('_', ' '), attrs: { value: p } })));
+    byId('purpose', HTMLSelectElement).append(
+      ...PURPOSES.map((p) => el('option', { text: p.replace('_', ' '), attrs: { value: p } })),
+    );
     onSubmit(byId('find-order', HTMLFormElement), (form) => this.findOrder(inputValue(form, 'orderId')), this.errors);
     onSubmit(this.fileForm, (form) => this.fileRequest(form), this.errors);
   }
@@ -84,10 +86,19 @@ export class OfficerView {
   private async fileRequest(form: HTMLFormElement): Promise<void> {
     if (!this.orderId) throw new Error('find an order first');
     const purpose = inputValue(form, 'purpose') as Purpose;
-    const filed = await this.api().fileRequest({ orderId: this.orderId, purpose, reason: inputValue(form, 'reason'), ticketRef: inputValue(form, 'ticketRef') });
+    const filed = await this.api().fileRequest({
+      orderId: this.orderId,
+      purpose,
+      reason: inputValue(form, 'reason'),
+      ticketRef: inputValue(form, 'ticketRef'),
+    });
     form.reset();
     await this.listRequests(this.orderId);
-    notice(this.errors, 'ok', `Request ${filed.id} filed: it now waits for a department head and the head of security.`);
+    notice(
+      this.errors,
+      'ok',
+      `Request ${filed.id} filed: it now waits for a department head and the head of security.`,
+    );
     this.show(filed);
   }
 
@@ -97,11 +108,21 @@ export class OfficerView {
       this.stop();
       this.shownRequest = request.id;
     }
-    const body = el('div', { class: 'card', attrs: { 'data-request': request.id } }, el('h3', {}, 'Access request ', statusBadge(request)), requestFacts(request), decisionList(request));
-    if (request.status === 'pending') body.append(el('p', { class: 'muted', text: 'Waiting for sign-offs; this page checks every few seconds.' }));
-    if (request.status === 'rejected') body.append(el('p', { class: 'notice error', text: 'This request was rejected: nothing can be played.' }));
-    if (request.status === 'expired') body.append(el('p', { class: 'notice error', text: 'This request expired before it was decided.' }));
-    if (request.status === 'approved' && request.grantExpiresAt) body.append(this.playList(request, request.grantExpiresAt));
+    const body = el(
+      'div',
+      { class: 'card', attrs: { 'data-request': request.id } },
+      el('h3', {}, 'Access request ', statusBadge(request)),
+      requestFacts(request),
+      decisionList(request),
+    );
+    if (request.status === 'pending')
+      body.append(el('p', { class: 'muted', text: 'Waiting for sign-offs; this page checks every few seconds.' }));
+    if (request.status === 'rejected')
+      body.append(el('p', { class: 'notice error', text: 'This request was rejected: nothing can be played.' }));
+    if (request.status === 'expired')
+      body.append(el('p', { class: 'notice error', text: 'This request expired before it was decided.' }));
+    if (request.status === 'approved' && request.grantExpiresAt)
+      body.append(this.playList(request, request.grantExpiresAt));
     this.panel.replaceChildren(body);
     if (request.status === 'pending') this.pollTimer = window.setTimeout(() => this.poll(request.id), POLL_MS);
   }
@@ -117,12 +138,16 @@ export class OfficerView {
 
   private playList(request: AccessRequest, grantExpiresAt: string): HTMLElement {
     const playable = this.recordings.filter((r) => PLAYABLE.has(r.status));
-    if (playable.length === 0) return el('p', { class: 'muted', text: 'This order has no recording that can be played.' });
+    if (playable.length === 0)
+      return el('p', { class: 'muted', text: 'This order has no recording that can be played.' });
     return el(
       'ul',
       { class: 'play-list' },
       ...playable.map((r) => {
-        const button = el('button', { text: `Play ${r.recordingId}`, attrs: { type: 'button', 'data-recording': r.recordingId } });
+        const button = el('button', {
+          text: `Play ${r.recordingId}`,
+          attrs: { type: 'button', 'data-recording': r.recordingId },
+        });
         button.addEventListener('click', () => {
           button.disabled = true;
           this.player

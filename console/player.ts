@@ -31,7 +31,8 @@ export class Player {
     try {
       blob = await this.api().audio(requestId, recordingId);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 410) notice(this.status, 'error', `The grant expired: ${err.message} (${err.code})`);
+      if (err instanceof ApiError && err.status === 410)
+        notice(this.status, 'error', `The grant expired: ${err.message} (${err.code})`);
       else showError(this.status, err);
       return;
     }
@@ -46,11 +47,14 @@ export class Player {
     const ms = Date.parse(grantExpiresAt) - Date.now();
     if (Number.isNaN(ms)) return;
     // setTimeout holds at most 2^31-1 ms; grants are hours long, so clamp and re-check.
-    this.grantTimer = window.setTimeout(() => {
-      if (Date.parse(grantExpiresAt) > Date.now()) return this.expireAt(grantExpiresAt);
-      this.unload();
-      notice(this.status, 'error', `The grant expired at ${when(grantExpiresAt)}: ask for access again.`);
-    }, Math.min(Math.max(ms, 0), 2 ** 31 - 1));
+    this.grantTimer = window.setTimeout(
+      () => {
+        if (Date.parse(grantExpiresAt) > Date.now()) return this.expireAt(grantExpiresAt);
+        this.unload();
+        notice(this.status, 'error', `The grant expired at ${when(grantExpiresAt)}: ask for access again.`);
+      },
+      Math.min(Math.max(ms, 0), 2 ** 31 - 1),
+    );
   }
 
   unload(): void {

@@ -2,7 +2,10 @@ import type { AccessRequest } from './api-types.js';
 import { el, facts, when } from './dom.js';
 
 const SIGN_OFFS = ['department_head', 'security_head'] as const;
-const LABEL: Record<(typeof SIGN_OFFS)[number], string> = { department_head: 'department head', security_head: 'head of security' };
+const LABEL: Record<(typeof SIGN_OFFS)[number], string> = {
+  department_head: 'department head',
+  security_head: 'head of security',
+};
 
 /** The sign-offs a pending request still waits for. */
 export function awaiting(request: AccessRequest): string {
@@ -22,12 +25,17 @@ export function requestFacts(request: AccessRequest): HTMLDListElement {
     ['Filed', when(request.createdAt)],
   ];
   if (request.status === 'pending') pairs.push(['Decide by', when(request.expiresAt)], ['Awaiting', awaiting(request)]);
-  if (request.grantExpiresAt) pairs.push(['Approved', when(request.approvedAt)], ['Grant expires', when(request.grantExpiresAt)]);
+  if (request.grantExpiresAt)
+    pairs.push(['Approved', when(request.approvedAt)], ['Grant expires', when(request.grantExpiresAt)]);
   return facts(pairs);
 }
 
 export function statusBadge(request: AccessRequest): HTMLSpanElement {
-  return el('span', { class: `badge ${request.status}`, text: request.status, attrs: { 'data-status': request.status } });
+  return el('span', {
+    class: `badge ${request.status}`,
+    text: request.status,
+    attrs: { 'data-status': request.status },
+  });
 }
 
 export function decisionList(request: AccessRequest): HTMLElement {

@@ -4,7 +4,7 @@
  * Each figure is measured next to its ceiling in the same run, so ratios hold
  * on a noisy machine. `npm run bench -- playback` runs only matching sections.
  */
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,10 +41,23 @@ for (const file of files) {
 const outFile = path.join(here, '..', 'bench', 'results.json');
 type Report = { sections?: Record<string, BenchSection> };
 const previous: Record<string, BenchSection> =
-  only.length > 0 ? ((await readFile(outFile, 'utf8').then((t): Report => JSON.parse(t) as Report, (): Report => ({}))).sections ?? {}) : {};
+  only.length > 0
+    ? ((
+        await readFile(outFile, 'utf8').then(
+          (t): Report => JSON.parse(t) as Report,
+          (): Report => ({}),
+        )
+      ).sections ?? {})
+    : {};
 const report = {
   at: new Date().toISOString(),
-  machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.release()}` },
+  machine: {
+    cores: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  },
   sections: { ...previous, ...sections },
 };
 await mkdir(path.dirname(outFile), { recursive: true });

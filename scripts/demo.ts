@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { VaultHttpError, expectJson } from '../src/client/http.js';
+import { expectJson, VaultHttpError } from '../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../src/client/phone-client.js';
 import { getSodium, toBase64Url } from '../src/crypto/sodium.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -22,13 +22,35 @@ const detail = (text: string) => process.stdout.write(`    ${text}\n`);
 async function makeAudio(seconds: number): Promise<{ bytes: Uint8Array; how: string }> {
   try {
     // FFMPEG_PATH names the binary, as it does for the vault itself.
-    const { stdout } = await run(process.env.FFMPEG_PATH || 'ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=523:duration=${seconds}`, '-ac', '1', '-ar', '16000', '-f', 'wav', 'pipe:1'], {
-      encoding: 'buffer',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+      process.env.FFMPEG_PATH || 'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=523:duration=${seconds}`,
+        '-ac',
+        '1',
+        '-ar',
+        '16000',
+        '-f',
+        'wav',
+        'pipe:1',
+      ],
+      {
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     return { bytes: new Uint8Array(stdout), how: 'ffmpeg sine tone' };
   } catch (err) {
-    const why = err instanceof Error && 'code' in err && err.code === 'ENOENT' ? 'ffmpeg not found' : `ffmpeg failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    const why =
+      err instanceof Error && 'code' in err && err.code === 'ENOENT'
+        ? 'ffmpeg not found'
+        : `ffmpeg failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
     const rate = 16_000;
     const samples = seconds * rate;
     const wav = Buffer.alloc(44 + samples * 2);
@@ -44,7 +66,8 @@ async function makeAudio(seconds: number): Promise<{ bytes: Uint8Array; how: str
     wav.writeUInt16LE(16, 34);
     wav.write('data', 36);
     wav.writeUInt32LE(samples * 2, 40);
-    for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 523 * i) / rate)), 44 + i * 2);
+    for (let i = 0; i < samples; i++)
+      wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 523 * i) / rate)), 44 + i * 2);
     return { bytes: new Uint8Array(wav), how: `generated WAV (${why})` };
   }
 }
@@ -58,7 +81,13 @@ async function main(): Promise<void> {
   say(`starting the vault on embedded defaults (PGlite + files) in ${dir}`);
   const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
   const server = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
-    env: { ...process.env, PORT: String(port), VAULT_DATA_DIR: path.join(dir, 'data'), VAULT_BOOTSTRAP_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      VAULT_DATA_DIR: path.join(dir, 'data'),
+      VAULT_BOOTSTRAP_ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'error',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const stop = async () => {
@@ -69,14 +98,24 @@ async function main(): Promise<void> {
   };
   try {
     for (let i = 0; ; i++) {
-      if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) break;
+      if (
+        await fetch(`${base}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        break;
       if (i > 150 || server.exitCode !== null) throw new Error('the vault did not become ready');
       await new Promise((r) => setTimeout(r, 200));
     }
     detail(`ready at ${base}`);
 
     const call = async <T>(token: string, method: string, p: string, body: unknown, ...ok: number[]): Promise<T> => {
-      const res = await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${base}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return expectJson<T>(res, ...ok);
     };
     const principal = async (id: string, name: string, department: string, roles: string[]) =>
@@ -91,10 +130,28 @@ async function main(): Promise<void> {
     const auditor = await principal('ada', 'Ada (auditor)', 'audit', ['auditor']);
 
     say('the platform registers order ord-1001 and records both consents');
-    const order = await call<{ orderId: string; publicKey: string }>(platform, 'POST', '/v1/orders', { orderId: 'ord-1001', beauticianId: 'bea-1', customerId: 'cust-77', scheduledAt: new Date().toISOString() }, 201);
+    const order = await call<{ orderId: string; publicKey: string }>(
+      platform,
+      'POST',
+      '/v1/orders',
+      { orderId: 'ord-1001', beauticianId: 'bea-1', customerId: 'cust-77', scheduledAt: new Date().toISOString() },
+      201,
+    );
     detail(`order public key (to the phone): ${order.publicKey.slice(0, 16)}…`);
-    await call(platform, 'POST', '/v1/orders/ord-1001/consents', { party: 'beautician', decision: 'consent', mode: 'explicit', appVersion: '5.2.0' }, 201);
-    await call(platform, 'POST', '/v1/orders/ord-1001/consents', { party: 'customer', decision: 'consent', mode: 'notified_no_objection', appVersion: '5.2.0' }, 201);
+    await call(
+      platform,
+      'POST',
+      '/v1/orders/ord-1001/consents',
+      { party: 'beautician', decision: 'consent', mode: 'explicit', appVersion: '5.2.0' },
+      201,
+    );
+    await call(
+      platform,
+      'POST',
+      '/v1/orders/ord-1001/consents',
+      { party: 'customer', decision: 'consent', mode: 'notified_no_objection', appVersion: '5.2.0' },
+      201,
+    );
 
     say('the phone records ~30 s of audio and encrypts it on the phone');
     const audio = await makeAudio(30);
@@ -106,11 +163,22 @@ async function main(): Promise<void> {
       if (!online) throw new TypeError('network unreachable (the phone lost signal in the stairwell)');
       return fetch(input, init);
     };
-    const phone = new PhoneClient({ baseUrl: base, token: beautician, fetch: flaky, retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 100 } });
-    const upload = await phone.startRecording({ orderId: 'ord-1001', orderPublicKey: order.publicKey, mimeType: 'audio/wav' });
+    const phone = new PhoneClient({
+      baseUrl: base,
+      token: beautician,
+      fetch: flaky,
+      retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 100 },
+    });
+    const upload = await phone.startRecording({
+      orderId: 'ord-1001',
+      orderPublicKey: order.publicKey,
+      mimeType: 'audio/wav',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio.bytes, 40_000));
     await upload.forgetKey();
-    detail(`recording ${upload.recordingId}: ${chunks.length} encrypted chunks; the content key is wiped from the phone`);
+    detail(
+      `recording ${upload.recordingId}: ${chunks.length} encrypted chunks; the content key is wiped from the phone`,
+    );
 
     say('uploading… and the network drops mid-upload');
     try {
@@ -129,25 +197,54 @@ async function main(): Promise<void> {
     detail(`sealed; kept until ${sealed.retainUntil} unless a hold keeps it longer`);
 
     say('the beautician cannot listen; nobody can before sign-off');
-    const early = await fetch(`${base}/v1/orders/ord-1001/recordings`, { headers: { authorization: `Bearer ${beautician}` } });
+    const early = await fetch(`${base}/v1/orders/ord-1001/recordings`, {
+      headers: { authorization: `Bearer ${beautician}` },
+    });
     detail(`beautician lists recordings → ${early.status}`);
     if (early.status !== 403) throw new Error('the beautician could read metadata');
 
     say('a customer complains: the dispute officer files an access request');
-    const filed = await call<{ id: string; status: string }>(officer, 'POST', '/v1/access-requests', { orderId: 'ord-1001', purpose: 'dispute', reason: 'customer says the service was cut short', ticketRef: 'CS-4711' }, 201);
+    const filed = await call<{ id: string; status: string }>(
+      officer,
+      'POST',
+      '/v1/access-requests',
+      {
+        orderId: 'ord-1001',
+        purpose: 'dispute',
+        reason: 'customer says the service was cut short',
+        ticketRef: 'CS-4711',
+      },
+      201,
+    );
     detail(`request ${filed.id}: ${filed.status}`);
-    const notYet = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, { headers: { authorization: `Bearer ${officer}` } });
+    const notYet = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {
+      headers: { authorization: `Bearer ${officer}` },
+    });
     detail(`playing before sign-off → ${notYet.status}`);
     if (notYet.status !== 403) throw new Error('audio played before sign-off');
 
     say('two sign-offs: the head of disputes, then the head of security');
-    const one = await call<{ status: string }>(head, 'POST', `/v1/access-requests/${filed.id}/decisions`, { decision: 'approve', comment: 'ticket checked' }, 200);
+    const one = await call<{ status: string }>(
+      head,
+      'POST',
+      `/v1/access-requests/${filed.id}/decisions`,
+      { decision: 'approve', comment: 'ticket checked' },
+      200,
+    );
     detail(`after the department head: ${one.status}`);
-    const two = await call<{ status: string; grantExpiresAt: string }>(security, 'POST', `/v1/access-requests/${filed.id}/decisions`, { decision: 'approve', comment: 'purpose is legitimate' }, 200);
+    const two = await call<{ status: string; grantExpiresAt: string }>(
+      security,
+      'POST',
+      `/v1/access-requests/${filed.id}/decisions`,
+      { decision: 'approve', comment: 'purpose is legitimate' },
+      200,
+    );
     detail(`after the head of security: ${two.status}, may play until ${two.grantExpiresAt}`);
 
     say('the officer plays the recording, decrypted on the fly');
-    const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, { headers: { authorization: `Bearer ${officer}` } });
+    const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {
+      headers: { authorization: `Bearer ${officer}` },
+    });
     if (played.status !== 200) throw new VaultHttpError(played.status, 'playback_failed', await played.text());
     const bytes = new Uint8Array(await played.arrayBuffer());
     const out = path.join(process.cwd(), 'demo-playback.wav');
@@ -157,7 +254,13 @@ async function main(): Promise<void> {
     if (!same) throw new Error('played audio differs from the recording');
 
     say('the auditor reads the order’s story and verifies the hash chain');
-    const trail = await call<{ entries: { action: string; actorId: string | null }[] }>(auditor, 'GET', '/v1/audit?orderId=ord-1001&limit=1000', undefined, 200);
+    const trail = await call<{ entries: { action: string; actorId: string | null }[] }>(
+      auditor,
+      'GET',
+      '/v1/audit?orderId=ord-1001&limit=1000',
+      undefined,
+      200,
+    );
     const counts = new Map<string, number>();
     for (const e of trail.entries) counts.set(e.action, (counts.get(e.action) ?? 0) + 1);
     for (const [action, n] of counts) detail(`${action.padEnd(28)} ×${n}`);

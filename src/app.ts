@@ -6,8 +6,8 @@ import { auditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
 import { consoleRoutes } from './http/console-routes.js';
 import { errorHandler } from './http/errors.js';
-import { healthRoutes } from './http/health-routes.js';
 import { adminLimit, authFailureLimit, securityHeaders } from './http/hardening.js';
+import { healthRoutes } from './http/health-routes.js';
 import { holdsRoutes } from './http/holds-routes.js';
 import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
@@ -43,7 +43,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditRoutes(deps));
 
   app.use((req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
+    res
+      .status(404)
+      .json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
   });
   app.use(errorHandler(deps));
   return app;

@@ -44,7 +44,12 @@ const envSchema = z.object({
   VAULT_GRANT_TTL: duration('VAULT_GRANT_TTL', '24h'),
   VAULT_INCOMPLETE_AFTER: duration('VAULT_INCOMPLETE_AFTER', '6h'),
   VAULT_SWEEP_INTERVAL: duration('VAULT_SWEEP_INTERVAL', '1m'),
-  VAULT_MAX_CHUNK_BYTES: z.coerce.number().int().min(64).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  VAULT_MAX_CHUNK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(64 * 1024 * 1024)
+    .default(4 * 1024 * 1024),
   FFMPEG_PATH: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Proxies (load balancers) in front of the vault whose X-Forwarded-For is believed; 0 trusts none.
@@ -95,7 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const s3Wanted = e.S3_ENDPOINT !== undefined || e.S3_BUCKET !== undefined;
-  if (s3Wanted && e.S3_BUCKET === undefined) throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when S3_ENDPOINT is set');
+  if (s3Wanted && e.S3_BUCKET === undefined)
+    throw new ConfigError('invalid configuration:\n  S3_BUCKET: required when S3_ENDPOINT is set');
   return {
     port: e.PORT,
     dataDir: path.resolve(e.VAULT_DATA_DIR),

@@ -30,7 +30,13 @@ export class VaultError extends Error {
   readonly code: string;
   readonly details: ErrorDetails;
 
-  constructor(kind: ErrorKind, code: string, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(
+    kind: ErrorKind,
+    code: string,
+    message: string,
+    details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'VaultError';
     this.kind = kind;
@@ -43,7 +49,8 @@ export const badRequest = (field: string, message: string, code = 'invalid_input
   new VaultError('bad_request', code, message, { field });
 export const unauthorized = (message = 'missing or invalid bearer token'): VaultError =>
   new VaultError('unauthorized', 'unauthorized', message);
-export const forbidden = (message: string, code = 'forbidden'): VaultError => new VaultError('forbidden', code, message);
+export const forbidden = (message: string, code = 'forbidden'): VaultError =>
+  new VaultError('forbidden', code, message);
 export const notFound = (what: string): VaultError => new VaultError('not_found', 'not_found', `${what} not found`);
 export const conflict = (code: string, message: string, details: ErrorDetails = {}): VaultError =>
   new VaultError('conflict', code, message, details);

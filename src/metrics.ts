@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics, one registry per app instance (tests build many apps).
@@ -27,21 +27,65 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   return {
     registry,
     chunksStored: new Counter({ name: 'vault_chunks_stored_total', help: 'Chunks stored (first time)', registers }),
-    chunkBytesStored: new Counter({ name: 'vault_chunk_bytes_stored_total', help: 'Ciphertext bytes stored', registers }),
+    chunkBytesStored: new Counter({
+      name: 'vault_chunk_bytes_stored_total',
+      help: 'Ciphertext bytes stored',
+      registers,
+    }),
     chunkUploadSeconds: new Histogram({
       name: 'vault_chunk_upload_seconds',
       help: 'Time from chunk received to acknowledged',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    chunksDuplicate: new Counter({ name: 'vault_chunks_duplicate_total', help: 'Chunks sent again with the same body', registers }),
-    chunksConflicting: new Counter({ name: 'vault_chunks_conflicting_total', help: 'Chunks refused: different body under a stored seq', registers }),
-    playbackStreams: new Counter({ name: 'vault_playback_streams_total', help: 'Audio streams started', labelNames: ['format'], registers }),
-    playbackBytes: new Counter({ name: 'vault_playback_bytes_total', help: 'Audio bytes sent', labelNames: ['format'], registers }),
-    integrityFailures: new Counter({ name: 'vault_integrity_failures_total', help: 'Chunks that did not authenticate on playback', registers }),
-    httpRequests: new Counter({ name: 'vault_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers }),
-    sweeperRuns: new Counter({ name: 'vault_sweeper_runs_total', help: 'Sweeper runs', labelNames: ['outcome'], registers }),
-    recordingsExpired: new Counter({ name: 'vault_recordings_expired_total', help: 'Recordings expired and deleted', registers }),
-    recordingsIncomplete: new Counter({ name: 'vault_recordings_incomplete_total', help: 'Recordings marked incomplete', registers }),
+    chunksDuplicate: new Counter({
+      name: 'vault_chunks_duplicate_total',
+      help: 'Chunks sent again with the same body',
+      registers,
+    }),
+    chunksConflicting: new Counter({
+      name: 'vault_chunks_conflicting_total',
+      help: 'Chunks refused: different body under a stored seq',
+      registers,
+    }),
+    playbackStreams: new Counter({
+      name: 'vault_playback_streams_total',
+      help: 'Audio streams started',
+      labelNames: ['format'],
+      registers,
+    }),
+    playbackBytes: new Counter({
+      name: 'vault_playback_bytes_total',
+      help: 'Audio bytes sent',
+      labelNames: ['format'],
+      registers,
+    }),
+    integrityFailures: new Counter({
+      name: 'vault_integrity_failures_total',
+      help: 'Chunks that did not authenticate on playback',
+      registers,
+    }),
+    httpRequests: new Counter({
+      name: 'vault_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    sweeperRuns: new Counter({
+      name: 'vault_sweeper_runs_total',
+      help: 'Sweeper runs',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    recordingsExpired: new Counter({
+      name: 'vault_recordings_expired_total',
+      help: 'Recordings expired and deleted',
+      registers,
+    }),
+    recordingsIncomplete: new Counter({
+      name: 'vault_recordings_incomplete_total',
+      help: 'Recordings marked incomplete',
+      registers,
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { startSweeper } from './domain/sweeper.js';
 import { createLogger } from './logger.js';
 import { closeGracefully } from './shutdown.js';
@@ -24,14 +24,20 @@ async function main(): Promise<void> {
   const vault = await openVault(config, logger);
   const app = createApp({ ...vault, logger });
   const server: Server = app.listen(config.port, () => {
-    logger.info({ port: config.port, database: vault.db.kind, storage: config.s3 ? 's3' : 'filesystem' }, 'visit vault listening');
+    logger.info(
+      { port: config.port, database: vault.db.kind, storage: config.s3 ? 's3' : 'filesystem' },
+      'visit vault listening',
+    );
   });
   const sweeper = startSweeper(vault, logger);
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     let exitCode = 0;
-    closeGracefully(server, { deadlineMs: SHUTDOWN_DEADLINE_MS, onDeadline: () => logger.warn('shutdown deadline reached: closing the remaining connections') })
+    closeGracefully(server, {
+      deadlineMs: SHUTDOWN_DEADLINE_MS,
+      onDeadline: () => logger.warn('shutdown deadline reached: closing the remaining connections'),
+    })
       .catch((err: unknown) => {
         logger.error({ err }, 'server close failed');
         exitCode = 1;

@@ -6,7 +6,10 @@ import type { Server } from 'node:http';
  * client that stalls cannot hold the process: at the deadline every remaining
  * connection is cut. Resolves once the server is fully closed.
  */
-export function closeGracefully(server: Server, options: { deadlineMs: number; onDeadline?: () => void }): Promise<void> {
+export function closeGracefully(
+  server: Server,
+  options: { deadlineMs: number; onDeadline?: () => void },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = setTimeout(() => {
       options.onDeadline?.();

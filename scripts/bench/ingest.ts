@@ -12,8 +12,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
@@ -76,9 +76,21 @@ async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores
 async function rig(pair: BenchPair): Promise<Rig> {
   const sodium = await getSodium();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-bench-ingest-'));
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: `1:${toBase64Url(sodium.randombytes_buf(32))}`, LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    VAULT_DATA_DIR: dataDir,
+    VAULT_KEKS: `1:${toBase64Url(sodium.randombytes_buf(32))}`,
+    LOG_LEVEL: 'silent',
+  });
   const stores = await openBenchStores(pair, dataDir);
-  const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock: systemClock, ids: await createIdGenerator(), metrics: createMetrics() };
+  const deps: DomainDeps = {
+    config,
+    db: stores.db,
+    blobs: stores.blobs,
+    keyring: parseKeks(config.keks ?? ''),
+    clock: systemClock,
+    ids: await createIdGenerator(),
+    metrics: createMetrics(),
+  };
   const server = await new Promise<Server>((resolve) => {
     const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -87,8 +99,14 @@ async function rig(pair: BenchPair): Promise<Rig> {
   const beautician: Principal = { id: 'bea', name: 'b', department: 'field', roles: ['beautician'] };
   await createPrincipal(deps, admin, platform);
   const { token } = await createPrincipal(deps, admin, beautician);
-  const order = await registerOrder(deps, platform, { orderId: 'o1', beauticianId: 'bea', customerId: 'c', scheduledAt: new Date().toISOString() });
-  for (const party of ['beautician', 'customer'] as const) await recordConsent(deps, platform, 'o1', { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
+  const order = await registerOrder(deps, platform, {
+    orderId: 'o1',
+    beauticianId: 'bea',
+    customerId: 'c',
+    scheduledAt: new Date().toISOString(),
+  });
+  for (const party of ['beautician', 'customer'] as const)
+    await recordConsent(deps, platform, 'o1', { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
   const pk = fromBase64Url(order.publicKey)!;
   return {
     deps,
@@ -96,7 +114,10 @@ async function rig(pair: BenchPair): Promise<Rig> {
     token,
     async newRecording() {
       const contentKey = sodium.randombytes_buf(32);
-      const { recordingId } = await startRecording(deps, beautician, 'o1', { sealedContentKey: sodium.crypto_box_seal(contentKey, pk), mimeType: 'audio/ogg' });
+      const { recordingId } = await startRecording(deps, beautician, 'o1', {
+        sealedContentKey: sodium.crypto_box_seal(contentKey, pk),
+        mimeType: 'audio/ogg',
+      });
       return { recordingId, contentKey };
     },
     async close() {
@@ -110,18 +131,41 @@ async function rig(pair: BenchPair): Promise<Rig> {
 
 /** Runs one job in the uploader process (scripts/bench/clients/uploader.ts) and returns its result. */
 function runUploader<R>(job: UploaderJob): Promise<R> {
-  return runClient<R>([...process.execArgv, fileURLToPath(new URL('./clients/uploader.ts', import.meta.url))], JSON.stringify(job));
+  return runClient<R>(
+    [...process.execArgv, fileURLToPath(new URL('./clients/uploader.ts', import.meta.url))],
+    JSON.stringify(job),
+  );
 }
 
-const target = (rec: { recordingId: string; contentKey: Uint8Array }): Target => ({ recordingId: rec.recordingId, contentKey: toBase64Url(rec.contentKey) });
+const target = (rec: { recordingId: string; contentKey: Uint8Array }): Target => ({
+  recordingId: rec.recordingId,
+  contentKey: toBase64Url(rec.contentKey),
+});
 
 /** Vault route vs direct store put, bodies of the same size, same concurrency. */
-async function throughput(r: Rig, chunkBytes: number, count: number, concurrency: number): Promise<{ vaultMBps: number; ceilingMBps: number }> {
+async function throughput(
+  r: Rig,
+  chunkBytes: number,
+  count: number,
+  concurrency: number,
+): Promise<{ vaultMBps: number; ceilingMBps: number }> {
   const rec = await r.newRecording();
-  const vault = await runUploader<BurstResult>({ kind: 'burst', base: r.base, token: r.token, target: target(rec), chunkBytes, count, concurrency });
+  const vault = await runUploader<BurstResult>({
+    kind: 'burst',
+    base: r.base,
+    token: r.token,
+    target: target(rec),
+    chunkBytes,
+    count,
+    concurrency,
+  });
   const body = new Uint8Array(chunkBytes).fill(7);
   const t1 = performance.now();
-  await mapLimit(Array.from({ length: count - 1 }, (_, i) => i), concurrency, (i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, body));
+  await mapLimit(
+    Array.from({ length: count - 1 }, (_, i) => i),
+    concurrency,
+    (i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, body),
+  );
   const ceilingSeconds = (performance.now() - t1) / 1000;
   const mb = vault.bytes / 2 ** 20;
   return { vaultMBps: mb / vault.seconds, ceilingMBps: mb / ceilingSeconds };
@@ -142,10 +186,24 @@ interface PhonesSummary {
 
 async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesSummary> {
   progress(`starting ${phones} recordings`);
-  const recs = await mapLimit(Array.from({ length: phones }, (_, i) => i), 16, () => r.newRecording());
-  progress(`${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`);
+  const recs = await mapLimit(
+    Array.from({ length: phones }, (_, i) => i),
+    16,
+    () => r.newRecording(),
+  );
+  progress(
+    `${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`,
+  );
   const cpuBefore = process.cpuUsage();
-  const result = await runUploader<PhonesResult>({ kind: 'phones', base: r.base, token: r.token, targets: recs.map(target), rounds, periodMs, chunkBytes: 40 * KB });
+  const result = await runUploader<PhonesResult>({
+    kind: 'phones',
+    base: r.base,
+    token: r.token,
+    targets: recs.map(target),
+    rounds,
+    periodMs,
+    chunkBytes: 40 * KB,
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const vaultCpuPercent = round(((cpu.user + cpu.system) / 1000 / result.sendingMs) * 100);
   const { latencies, acked, errorKinds } = result;
@@ -163,11 +221,25 @@ async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: numb
     if (n === 0) lost++;
     if (n > 1) duplicates++;
   }
-  const objects = await mapLimit(recs, 16, async (x) => (await r.deps.blobs.list(`recordings/${x.recordingId}/`)).length);
+  const objects = await mapLimit(
+    recs,
+    16,
+    async (x) => (await r.deps.blobs.list(`recordings/${x.recordingId}/`)).length,
+  );
   const objectCount = objects.reduce((a, b) => a + b, 0);
   if (objectCount !== rows.length) lost += Math.max(0, rows.length - objectCount);
   const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0);
-  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(latencies.at(-1) ?? NaN), errors, errorKinds, acked: acked.length, lost, duplicates, vaultCpuPercent };
+  return {
+    p50: round(q(0.5)),
+    p99: round(q(0.99)),
+    max: round(latencies.at(-1) ?? NaN),
+    errors,
+    errorKinds,
+    acked: acked.length,
+    lost,
+    duplicates,
+    vaultCpuPercent,
+  };
 }
 
 export async function run(): Promise<BenchSection> {
@@ -176,13 +248,21 @@ export async function run(): Promise<BenchSection> {
   for (const pair of ['pglite+fs', 'postgres+s3'] as const) {
     const r = await rig(pair);
     try {
-      for (const [label, size, count] of [['40KB', 40 * KB, 300], ['1MB', 1024 * KB, 40]] as const) {
+      for (const [label, size, count] of [
+        ['40KB', 40 * KB, 300],
+        ['1MB', 1024 * KB, 40],
+      ] as const) {
         progress(`${pair}: ${count} chunks of ${label}, 8 at a time`);
         const t = await throughput(r, size, count, 8);
         const ratio = t.vaultMBps / t.ceilingMBps;
         metrics[`${pair} ${label} vault MB/s`] = { value: round(t.vaultMBps), unit: 'MB/s' };
         metrics[`${pair} ${label} direct store MB/s`] = { value: round(t.ceilingMBps), unit: 'MB/s' };
-        metrics[`${pair} ${label} ratio`] = { value: round(ratio, 3), unit: 'ratio', goal: '>= 0.9', met: ratio >= 0.9 };
+        metrics[`${pair} ${label} ratio`] = {
+          value: round(ratio, 3),
+          unit: 'ratio',
+          goal: '>= 0.9',
+          met: ratio >= 0.9,
+        };
       }
     } finally {
       await r.close();
@@ -199,13 +279,22 @@ export async function run(): Promise<BenchSection> {
       metrics[`${k} vault CPU`] = { value: m.vaultCpuPercent, unit: '% of one core' };
       metrics[`${k} acknowledged`] = { value: m.acked, unit: 'chunks' };
       metrics[`${k} errors`] = { value: m.errors, unit: 'requests' };
-      metrics[`${k} lost or duplicated`] = { value: m.lost + m.duplicates, unit: 'chunks', goal: '= 0', met: m.lost + m.duplicates === 0 };
+      metrics[`${k} lost or duplicated`] = {
+        value: m.lost + m.duplicates,
+        unit: 'chunks',
+        goal: '= 0',
+        met: m.lost + m.duplicates === 0,
+      };
       notes.push(`${k}: errors by kind ${JSON.stringify(m.errorKinds)}`);
     } finally {
       await r.close();
     }
   }
-  notes.push('Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver (its own process too). Vault CPU = CPU of the bench process (the vault) while the phones send, as % of one core.');
-  notes.push('Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.');
+  notes.push(
+    'Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver (its own process too). Vault CPU = CPU of the bench process (the vault) while the phones send, as % of one core.',
+  );
+  notes.push(
+    'Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.',
+  );
   return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
 }

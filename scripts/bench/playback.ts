@@ -56,11 +56,24 @@ async function setUp(): Promise<Fixture> {
   const sodium = await getSodium();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-bench-playback-'));
   const kek = toBase64Url(sodium.randombytes_buf(32));
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: `1:${kek}`, LOG_LEVEL: 'silent', VAULT_MAX_CHUNK_BYTES: String(2 * MiB) });
+  const config = loadConfig({
+    VAULT_DATA_DIR: dataDir,
+    VAULT_KEKS: `1:${kek}`,
+    LOG_LEVEL: 'silent',
+    VAULT_MAX_CHUNK_BYTES: String(2 * MiB),
+  });
   const db = await openPglite();
   await migrate(db);
   const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
-  const deps: DomainDeps = { config, db, blobs, keyring: parseKeks(config.keks ?? ''), clock: systemClock, ids: await createIdGenerator(), metrics: createMetrics() };
+  const deps: DomainDeps = {
+    config,
+    db,
+    blobs,
+    keyring: parseKeks(config.keks ?? ''),
+    clock: systemClock,
+    ids: await createIdGenerator(),
+    metrics: createMetrics(),
+  };
   const server = await new Promise<Server>((resolve) => {
     const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -78,9 +91,20 @@ async function setUp(): Promise<Fixture> {
     if (p === staff) token = issued.token;
   }
   const orderId = 'bench-order';
-  const { publicKey } = await registerOrder(deps, platform, { orderId, beauticianId: beautician.id, customerId: 'c', scheduledAt: new Date().toISOString() });
-  for (const party of ['beautician', 'customer'] as const) await recordConsent(deps, platform, orderId, { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
-  const filed = await fileRequest(deps, staff, { orderId, purpose: 'compliance_check', reason: 'benchmark', ticketRef: 'BENCH-1' });
+  const { publicKey } = await registerOrder(deps, platform, {
+    orderId,
+    beauticianId: beautician.id,
+    customerId: 'c',
+    scheduledAt: new Date().toISOString(),
+  });
+  for (const party of ['beautician', 'customer'] as const)
+    await recordConsent(deps, platform, orderId, { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
+  const filed = await fileRequest(deps, staff, {
+    orderId,
+    purpose: 'compliance_check',
+    reason: 'benchmark',
+    ticketRef: 'BENCH-1',
+  });
   await decideRequest(deps, dh, filed.id, { decision: 'approve', comment: 'bench' });
   await decideRequest(deps, sh, filed.id, { decision: 'approve', comment: 'bench' });
 
@@ -89,7 +113,10 @@ async function setUp(): Promise<Fixture> {
   const upload = async (chunks: number, chunkBytes: number) => {
     const contentKey = sodium.randombytes_buf(32);
     const sealedContentKey = sodium.crypto_box_seal(contentKey, orderPublicKey);
-    const { recordingId } = await startRecording(deps, beautician, orderId, { sealedContentKey, mimeType: 'audio/ogg' });
+    const { recordingId } = await startRecording(deps, beautician, orderId, {
+      sealedContentKey,
+      mimeType: 'audio/ogg',
+    });
     const plaintext = sodium.randombytes_buf(chunkBytes);
     for (let seq = 0; seq < chunks; seq++) {
       const body = encryptChunk({ contentKey, recordingId, seq, final: seq === chunks - 1, plaintext });
@@ -134,17 +161,39 @@ http.get(url, { headers: { authorization: 'Bearer ' + token } }, (res) => {
 `;
 
 /** Streams one recording through HTTP to a client process. */
-async function play(f: Fixture, recordingId: string, url = `${f.baseUrl}/v1/access-requests/${f.requestId}/recordings/${recordingId}/audio`): Promise<{ ttfbMs: number; totalMs: number; bytes: number }> {
-  const result = await runClient<{ status?: number; ttfbMs?: number; totalMs?: number; bytes?: number; error?: string }>(['-e', CLIENT, url, f.token]);
-  if (result.status !== 200 || result.ttfbMs === undefined || result.totalMs === undefined || result.bytes === undefined) {
+async function play(
+  f: Fixture,
+  recordingId: string,
+  url = `${f.baseUrl}/v1/access-requests/${f.requestId}/recordings/${recordingId}/audio`,
+): Promise<{ ttfbMs: number; totalMs: number; bytes: number }> {
+  const result = await runClient<{
+    status?: number;
+    ttfbMs?: number;
+    totalMs?: number;
+    bytes?: number;
+    error?: string;
+  }>(['-e', CLIENT, url, f.token]);
+  if (
+    result.status !== 200 ||
+    result.ttfbMs === undefined ||
+    result.totalMs === undefined ||
+    result.bytes === undefined
+  ) {
     throw new Error(`playback client failed: ${JSON.stringify(result)}`);
   }
   return { ttfbMs: result.ttfbMs, totalMs: result.totalMs, bytes: result.bytes };
 }
 
 /** The ceiling: the same stored chunks, already in memory, decrypted with libsodium and nothing else. */
-async function rawDecrypt(f: Fixture, recordingId: string, contentKey: Uint8Array): Promise<{ totalMs: number; bytes: number }> {
-  const rows = await f.deps.db.query<{ seq: number; object_key: string }>('SELECT seq, object_key FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+async function rawDecrypt(
+  f: Fixture,
+  recordingId: string,
+  contentKey: Uint8Array,
+): Promise<{ totalMs: number; bytes: number }> {
+  const rows = await f.deps.db.query<{ seq: number; object_key: string }>(
+    'SELECT seq, object_key FROM chunks WHERE recording_id = $1 ORDER BY seq',
+    [recordingId],
+  );
   const chunks: Buffer[] = [];
   for (const r of rows) chunks.push((await f.deps.blobs.get(r.object_key)) ?? Buffer.alloc(0));
   const t0 = performance.now();
@@ -162,8 +211,15 @@ async function rawDecrypt(f: Fixture, recordingId: string, contentKey: Uint8Arra
  * it shows how much of the gap to the ceiling is ours and how much is storage
  * reads and socket writes.
  */
-async function bareServer(f: Fixture, recordingId: string, contentKey: Uint8Array): Promise<{ url: string; close(): Promise<void> }> {
-  const rows = await f.deps.db.query<{ object_key: string }>('SELECT object_key FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+async function bareServer(
+  f: Fixture,
+  recordingId: string,
+  contentKey: Uint8Array,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const rows = await f.deps.db.query<{ object_key: string }>(
+    'SELECT object_key FROM chunks WHERE recording_id = $1 ORDER BY seq',
+    [recordingId],
+  );
   const keys = rows.map((r) => r.object_key);
   const server = createServer((_req, res) => {
     void (async () => {
@@ -225,7 +281,9 @@ export async function run(): Promise<BenchSection> {
     }
     await bare.close();
     for (let i = 0; i < 8; i++) ttfbs.push((await play(f, twoHours.recordingId)).ttfbMs);
-    progress(`measured: playback ${median(playbacks).toFixed(1)} MiB/s, bare ${median(bares).toFixed(1)} MiB/s, ceiling ${median(ceilings).toFixed(1)} MiB/s, ttfb ${median(ttfbs).toFixed(1)} ms`);
+    progress(
+      `measured: playback ${median(playbacks).toFixed(1)} MiB/s, bare ${median(bares).toFixed(1)} MiB/s, ceiling ${median(ceilings).toFixed(1)} MiB/s, ttfb ${median(ttfbs).toFixed(1)} ms`,
+    );
     const ceiling = median(ceilings);
     const playback = median(playbacks);
     const ttfb = median(ttfbs);
@@ -255,7 +313,12 @@ export async function run(): Promise<BenchSection> {
         'playback / ceiling': { value: round(ratio), unit: 'ratio', goal: '>= 0.8', met: ratio >= 0.8 },
         'bare get+decrypt+write loop, same chunks and client': { value: round(bareThroughput), unit: 'MiB/s' },
         'playback / bare loop': { value: round(playback / bareThroughput), unit: 'ratio' },
-        'time to first byte, 2h recording (median of 15)': { value: round(ttfb, 1), unit: 'ms', goal: '< 150', met: ttfb < 150 },
+        'time to first byte, 2h recording (median of 15)': {
+          value: round(ttfb, 1),
+          unit: 'ms',
+          goal: '< 150',
+          met: ttfb < 150,
+        },
         'RSS growth streaming 1 GiB': { value: round(growth, 1), unit: 'MiB', goal: '< 64', met: growth < 64 },
         '1 GiB streaming throughput': { value: round(streamed.bytes / MiB / (streamed.totalMs / 1000)), unit: 'MiB/s' },
       },

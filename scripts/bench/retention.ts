@@ -5,9 +5,10 @@
  *    S3 DeleteObjects batches of 1,000 on the same server;
  *  - rewrapping 10,000 order keys under a new KEK.
  */
+
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import { ManualClock } from '../../src/clock.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { loadConfig } from '../../src/config.js';
@@ -32,18 +33,20 @@ const progress = (m: string) => process.stderr.write(`  [retention] ${m}\n`);
 async function insertMany(q: Queryable, table: string, columns: string[], rows: unknown[][]): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) {
     const batch = rows.slice(i, i + 500);
-    const values = batch.map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`).join(', ');
+    const values = batch
+      .map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`)
+      .join(', ');
     await q.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values}`, batch.flat());
   }
 }
-
 
 export async function run(): Promise<BenchSection> {
   const sodium = await getSodium();
   const pg = await freshPostgresSchema();
   const s3 = await startS3Server({ process: 'own' });
   const blobs = await createS3BlobStore({ config: s3.config });
-  const keks = (v: number[]) => v.map((n) => `${n}:${toBase64Url(sodium.crypto_generichash(32, `bench-kek-${n}`, null))}`).join(',');
+  const keks = (v: number[]) =>
+    v.map((n) => `${n}:${toBase64Url(sodium.crypto_generichash(32, `bench-kek-${n}`, null))}`).join(',');
   const clock = new ManualClock(new Date());
   const deps: DomainDeps = {
     config: loadConfig({ VAULT_KEKS: keks([1]) }),
@@ -57,7 +60,12 @@ export async function run(): Promise<BenchSection> {
   try {
     progress(`creating ${N} orders, sealed recordings and objects`);
     const now = clock.now();
-    await insertMany(pg.db, 'principals', ['id', 'name', 'department', 'roles', 'created_at'], [['bench-b', 'b', 'field', ['beautician'], now]]);
+    await insertMany(
+      pg.db,
+      'principals',
+      ['id', 'name', 'department', 'roles', 'created_at'],
+      [['bench-b', 'b', 'field', ['beautician'], now]],
+    );
     const orderRows: unknown[][] = [];
     const recordingRows: unknown[][] = [];
     const chunkRows: unknown[][] = [];
@@ -67,14 +75,61 @@ export async function run(): Promise<BenchSection> {
     for (let i = 0; i < N; i++) {
       const orderId = `o-${i}`;
       const k = createOrderKeys(deps.keyring, orderId);
-      orderRows.push([orderId, 'bench-b', 'c', now, Buffer.from(k.publicKey), Buffer.from(k.wrappedSecretKey), k.kekVersion, now]);
+      orderRows.push([
+        orderId,
+        'bench-b',
+        'c',
+        now,
+        Buffer.from(k.publicKey),
+        Buffer.from(k.wrappedSecretKey),
+        k.kekVersion,
+        now,
+      ]);
       recordingRows.push([`rec-${i}`, orderId, 'sealed', 'audio/ogg', Buffer.alloc(80), now, now, 1, now]);
       chunkRows.push([`rec-${i}`, 0, sha, body.length, body.length - 41, `recordings/rec-${i}/000000-${sha}`, now]);
     }
-    await insertMany(pg.db, 'orders', ['order_id', 'beautician_id', 'customer_id', 'scheduled_at', 'public_key', 'wrapped_secret_key', 'kek_version', 'created_at'], orderRows);
-    await insertMany(pg.db, 'recordings', ['id', 'order_id', 'status', 'mime_type', 'sealed_content_key', 'created_at', 'sealed_at', 'chunk_count', 'retain_until'], recordingRows);
-    await insertMany(pg.db, 'chunks', ['recording_id', 'seq', 'sha256', 'size', 'plaintext_size', 'object_key', 'stored_at'], chunkRows);
-    await mapLimit(chunkRows.map((r) => r[5] as string), 16, (key) => blobs.put(key, body));
+    await insertMany(
+      pg.db,
+      'orders',
+      [
+        'order_id',
+        'beautician_id',
+        'customer_id',
+        'scheduled_at',
+        'public_key',
+        'wrapped_secret_key',
+        'kek_version',
+        'created_at',
+      ],
+      orderRows,
+    );
+    await insertMany(
+      pg.db,
+      'recordings',
+      [
+        'id',
+        'order_id',
+        'status',
+        'mime_type',
+        'sealed_content_key',
+        'created_at',
+        'sealed_at',
+        'chunk_count',
+        'retain_until',
+      ],
+      recordingRows,
+    );
+    await insertMany(
+      pg.db,
+      'chunks',
+      ['recording_id', 'seq', 'sha256', 'size', 'plaintext_size', 'object_key', 'stored_at'],
+      chunkRows,
+    );
+    await mapLimit(
+      chunkRows.map((r) => r[5] as string),
+      16,
+      (key) => blobs.put(key, body),
+    );
 
     progress('rewrapping every order key under KEK 2');
     const rotated: DomainDeps = { ...deps, keyring: parseKeks(keks([1, 2])) };
@@ -100,7 +155,12 @@ export async function run(): Promise<BenchSection> {
     });
     const c0 = performance.now();
     for (let i = 0; i < N; i += 1000) {
-      const cmd = withContentMd5(new DeleteObjectsCommand({ Bucket: s3.config.bucket, Delete: { Objects: ceilingKeys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true } }));
+      const cmd = withContentMd5(
+        new DeleteObjectsCommand({
+          Bucket: s3.config.bucket,
+          Delete: { Objects: ceilingKeys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
       await client.send(cmd);
     }
     const ceilingSeconds = (performance.now() - c0) / 1000;

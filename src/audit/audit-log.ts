@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Database, Queryable } from '../store/db/database.js';
 import { canonicalJson, type JsonValue } from '../json.js';
+import type { Database, Queryable } from '../store/db/database.js';
 
 /**
  * Append-only, hash-chained audit log. Each entry's hash covers its own
@@ -86,7 +86,18 @@ export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInpu
   await tx.query(
     `INSERT INTO audit_log (id, at, actor_id, action, outcome, order_id, recording_id, details, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [next.id, at, body.actorId, body.action, body.outcome, body.orderId, body.recordingId, JSON.stringify(body.details), prevHash, hash],
+    [
+      next.id,
+      at,
+      body.actorId,
+      body.action,
+      body.outcome,
+      body.orderId,
+      body.recordingId,
+      JSON.stringify(body.details),
+      prevHash,
+      hash,
+    ],
   );
   return { ...body, prevHash, hash };
 }
@@ -139,7 +150,10 @@ export interface VerifyResult {
  * show that its newest entries were deleted; an anchor — a head an auditor
  * kept from an earlier check — can: it must still be there, with its hash.
  */
-export async function verifyAudit(db: Database, options: { anchor?: ChainHead; pageSize?: number } = {}): Promise<VerifyResult> {
+export async function verifyAudit(
+  db: Database,
+  options: { anchor?: ChainHead; pageSize?: number } = {},
+): Promise<VerifyResult> {
   const { anchor, pageSize = 1000 } = options;
   let prevHash = GENESIS_HASH;
   let afterId = 0;
@@ -147,10 +161,14 @@ export async function verifyAudit(db: Database, options: { anchor?: ChainHead; p
   let head: ChainHead | undefined;
   let anchorSeen = false;
   for (;;) {
-    const rows = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [afterId, pageSize]);
+    const rows = await db.query<AuditRow>('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [
+      afterId,
+      pageSize,
+    ]);
     for (const row of rows) {
       const e = toEntry(row);
-      if (e.prevHash !== prevHash || entryHash(prevHash, e) !== e.hash) return { ok: false, checked, firstBrokenId: e.id };
+      if (e.prevHash !== prevHash || entryHash(prevHash, e) !== e.hash)
+        return { ok: false, checked, firstBrokenId: e.id };
       if (anchor && e.id === anchor.id) {
         if (e.hash !== anchor.hash) return { ok: false, checked, firstBrokenId: e.id, anchor: 'changed' };
         anchorSeen = true;
@@ -162,13 +180,21 @@ export async function verifyAudit(db: Database, options: { anchor?: ChainHead; p
     if (rows.length < pageSize) break;
     afterId = Number(rows.at(-1)?.id);
   }
-  if (anchor && !anchorSeen) return { ok: false, checked, firstBrokenId: anchor.id, anchor: 'missing', ...(head ? { head } : {}) };
+  if (anchor && !anchorSeen)
+    return { ok: false, checked, firstBrokenId: anchor.id, anchor: 'missing', ...(head ? { head } : {}) };
   return { ok: true, checked, ...(head ? { head } : {}), ...(anchor ? { anchor: 'matched' as const } : {}) };
 }
 
 /** Verifies the chain and records the check, with what it found, as an entry of its own. */
-export async function verifyAndRecord(db: Database, at: Date, actorId: string, anchor?: ChainHead): Promise<VerifyResult> {
+export async function verifyAndRecord(
+  db: Database,
+  at: Date,
+  actorId: string,
+  anchor?: ChainHead,
+): Promise<VerifyResult> {
   const result = await verifyAudit(db, { anchor });
-  await db.transaction((tx) => appendAudit(tx, at, { actorId, action: 'audit.verified', outcome: 'ok', details: { ...result } }));
+  await db.transaction((tx) =>
+    appendAudit(tx, at, { actorId, action: 'audit.verified', outcome: 'ok', details: { ...result } }),
+  );
   return result;
 }

@@ -1,11 +1,12 @@
 import { InvalidArgumentError } from 'commander';
-import { listAudit, verifyAndRecord, type ChainHead } from '../audit/audit-log.js';
+import { type ChainHead, listAudit, verifyAndRecord } from '../audit/audit-log.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
 
 function parseAnchor(text: string): ChainHead {
   const match = /^([0-9]{1,15}):([0-9a-f]{64})$/.exec(text);
-  if (!match?.[1] || !match[2]) throw new InvalidArgumentError('--anchor takes id:hash, as printed in "head" by an earlier verify');
+  if (!match?.[1] || !match[2])
+    throw new InvalidArgumentError('--anchor takes id:hash, as printed in "head" by an earlier verify');
   return { id: match[1], hash: match[2] };
 }
 
@@ -15,7 +16,9 @@ export const registerAuditCommands: RegisterCommands = (program, ctx) => {
 
   audit
     .command('verify')
-    .description('verify the whole chain; exits 1 when broken. Keep the printed head: passed back later as --anchor, it shows whether the chain was cut back')
+    .description(
+      'verify the whole chain; exits 1 when broken. Keep the printed head: passed back later as --anchor, it shows whether the chain was cut back',
+    )
     .option('--anchor <id:hash>', 'a head from an earlier check, as id:hash', parseAnchor)
     .action((opts: { anchor?: ChainHead }) =>
       withDeps(ctx, async (deps) => {

@@ -13,9 +13,13 @@ export const registerKeysCommands: RegisterCommands = (program, ctx) => {
     .description('configured KEK versions and how many order keys each stored version wraps')
     .action(() =>
       withDeps(ctx, async (deps) => {
-        ctx.out(`configured KEK versions: ${deps.keyring.versions().join(', ')} (current: ${deps.keyring.current.version})`);
+        ctx.out(
+          `configured KEK versions: ${deps.keyring.versions().join(', ')} (current: ${deps.keyring.current.version})`,
+        );
         for (const v of await storedKekVersions(deps.db)) {
-          ctx.out(`version ${v.version}: ${v.orders} order keys${deps.keyring.get(v.version) ? '' : '  (NOT CONFIGURED)'}`);
+          ctx.out(
+            `version ${v.version}: ${v.orders} order keys${deps.keyring.get(v.version) ? '' : '  (NOT CONFIGURED)'}`,
+          );
         }
       }),
     );
@@ -23,9 +27,12 @@ export const registerKeysCommands: RegisterCommands = (program, ctx) => {
   keys
     .command('generate')
     .description('print a new random KEK entry to append to VAULT_KEKS (printed here only, never logged)')
-    .requiredOption('--version <n>', 'version number for the new KEK (one above the newest configured)', (v) => Number.parseInt(v, 10))
+    .requiredOption('--version <n>', 'version number for the new KEK (one above the newest configured)', (v) =>
+      Number.parseInt(v, 10),
+    )
     .action(async (opts: { version: number }) => {
-      if (!Number.isInteger(opts.version) || opts.version < 1) throw new Error('--version must be a positive whole number');
+      if (!Number.isInteger(opts.version) || opts.version < 1)
+        throw new Error('--version must be a positive whole number');
       ctx.out(await generateKekEntry(opts.version));
     });
 
@@ -35,8 +42,12 @@ export const registerKeysCommands: RegisterCommands = (program, ctx) => {
     .option('--batch-size <n>', 'order keys per transaction', (v) => Number.parseInt(v, 10), 500)
     .action((opts: { batchSize: number }) =>
       withDeps(ctx, async (deps) => {
-        if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new Error('--batch-size must be a positive whole number');
-        const { rewrapped, toVersion } = await rewrapOrderKeys(deps, { batchSize: opts.batchSize, actorId: ctx.actorId });
+        if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+          throw new Error('--batch-size must be a positive whole number');
+        const { rewrapped, toVersion } = await rewrapOrderKeys(deps, {
+          batchSize: opts.batchSize,
+          actorId: ctx.actorId,
+        });
         ctx.out(`rewrapped ${rewrapped} order keys under KEK version ${toVersion}`);
         await assertKeysAvailable(deps.db, deps.keyring);
       }),

@@ -12,18 +12,28 @@ import { registerRecordingCommands } from './recordings.js';
 /** `npm run vault -- <command>`: the same config (environment) and stores as the server. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('vault').description('Visit Vault administration').showHelpAfterError();
-  for (const register of [registerPrincipalCommands, registerKeysCommands, registerAuditCommands, registerRecordingCommands]) register(program, ctx);
+  for (const register of [
+    registerPrincipalCommands,
+    registerKeysCommands,
+    registerAuditCommands,
+    registerRecordingCommands,
+  ])
+    register(program, ctx);
   return program;
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
+const isMain =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop() ?? '');
 
 if (isMain) {
   const ctx: CliContext = {
     openDeps: async () => {
       const config = loadConfig();
       // Logs go to stderr so stdout carries only the command's output (a token, JSON lines).
-      return openVault(config, createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr }));
+      return openVault(
+        config,
+        createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr }),
+      );
     },
     out: (line) => process.stdout.write(`${line}\n`),
     actorId: `cli:${os.userInfo().username}`,

@@ -14,7 +14,12 @@ const asRoles = (text: string): Role[] => {
 /** `principal add|list|revoke`: what an admin does through the API, from the server's shell. */
 export const registerPrincipalCommands: RegisterCommands = (program, ctx) => {
   const principal = program.command('principal').description('principals and their tokens');
-  const cliActor = () => ({ id: ctx.actorId, name: ctx.actorId, department: 'administration', roles: ['admin' as const] });
+  const cliActor = () => ({
+    id: ctx.actorId,
+    name: ctx.actorId,
+    department: 'administration',
+    roles: ['admin' as const],
+  });
 
   principal
     .command('add')
@@ -25,7 +30,12 @@ export const registerPrincipalCommands: RegisterCommands = (program, ctx) => {
     .requiredOption('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`)
     .action((opts: { id: string; name: string; department: string; roles: string }) =>
       withDeps(ctx, async (deps) => {
-        const { token } = await createPrincipal(deps, cliActor(), { id: opts.id, name: opts.name, department: opts.department, roles: asRoles(opts.roles) });
+        const { token } = await createPrincipal(deps, cliActor(), {
+          id: opts.id,
+          name: opts.name,
+          department: opts.department,
+          roles: asRoles(opts.roles),
+        });
         ctx.out(token);
       }),
     );
@@ -35,7 +45,8 @@ export const registerPrincipalCommands: RegisterCommands = (program, ctx) => {
     .description('list principals (never tokens)')
     .action(() =>
       withDeps(ctx, async (deps) => {
-        for (const p of await listPrincipals(deps.db)) ctx.out(`${p.id}\t${p.department}\t${p.roles.join(',')}\t${p.revoked ? 'revoked' : 'active'}\t${p.name}`);
+        for (const p of await listPrincipals(deps.db))
+          ctx.out(`${p.id}\t${p.department}\t${p.roles.join(',')}\t${p.revoked ? 'revoked' : 'active'}\t${p.name}`);
       }),
     );
 

@@ -21,7 +21,12 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 200, maxDe
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Exponential backoff with full jitter; a Retry-After (seconds) is honoured up to maxDelayMs. */
-export function backoffMs(policy: RetryPolicy, attempt: number, retryAfter: string | null, random: () => number = Math.random): number {
+export function backoffMs(
+  policy: RetryPolicy,
+  attempt: number,
+  retryAfter: string | null,
+  random: () => number = Math.random,
+): number {
   const hinted = retryAfter && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
   if (hinted !== undefined) return Math.min(hinted, policy.maxDelayMs);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
@@ -34,7 +39,12 @@ const retryable = (status: number) => status >= 500 || status === 408 || status 
  * Sends one request, retrying network errors, 5xx, 408 and 429 with backoff.
  * Any other 4xx is final: it is returned to the caller to interpret.
  */
-export async function fetchWithRetry(fetchFn: typeof fetch, url: string, init: RequestInit, policy: RetryPolicy): Promise<Response> {
+export async function fetchWithRetry(
+  fetchFn: typeof fetch,
+  url: string,
+  init: RequestInit,
+  policy: RetryPolicy,
+): Promise<Response> {
   let lastError: unknown;
   for (let attempt = 0; attempt < policy.attempts; attempt++) {
     let res: Response | undefined;

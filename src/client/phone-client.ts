@@ -47,16 +47,25 @@ export class PhoneClient {
       headers['content-type'] = 'application/octet-stream';
       body = new Uint8Array(init.body);
     }
-    return fetchWithRetry(this.fetchFn, `${this.options.baseUrl}${path}`, { method: init.method, headers, body }, this.retry);
+    return fetchWithRetry(
+      this.fetchFn,
+      `${this.options.baseUrl}${path}`,
+      { method: init.method, headers, body },
+      this.retry,
+    );
   }
 
   async startRecording(input: { orderId: string; orderPublicKey: string; mimeType: string }): Promise<RecordingUpload> {
     const sodium = await getSodium();
     const publicKey = fromBase64Url(input.orderPublicKey);
-    if (!publicKey || publicKey.length !== sodium.crypto_box_PUBLICKEYBYTES) throw new Error('orderPublicKey is not an X25519 public key');
+    if (!publicKey || publicKey.length !== sodium.crypto_box_PUBLICKEYBYTES)
+      throw new Error('orderPublicKey is not an X25519 public key');
     const contentKey = sodium.randombytes_buf(32);
     const sealedContentKey = toBase64Url(sodium.crypto_box_seal(contentKey, publicKey));
-    const res = await this.send(`/v1/orders/${encodeURIComponent(input.orderId)}/recordings`, { method: 'POST', json: { sealedContentKey, mimeType: input.mimeType } });
+    const res = await this.send(`/v1/orders/${encodeURIComponent(input.orderId)}/recordings`, {
+      method: 'POST',
+      json: { sealedContentKey, mimeType: input.mimeType },
+    });
     const body = await expectJson<{ recordingId: string; maxChunkBytes: number }>(res, 201).catch((err: unknown) => {
       sodium.memzero(contentKey);
       throw err;
@@ -83,7 +92,10 @@ export class RecordingUpload {
     const key = this.contentKey;
     if (!key) throw new Error('the content key was already forgotten');
     const last = plaintextChunks.length - 1;
-    return plaintextChunks.map((plaintext, seq) => ({ seq, bytes: encryptChunk({ contentKey: key, recordingId: this.recordingId, seq, final: seq === last, plaintext }) }));
+    return plaintextChunks.map((plaintext, seq) => ({
+      seq,
+      bytes: encryptChunk({ contentKey: key, recordingId: this.recordingId, seq, final: seq === last, plaintext }),
+    }));
   }
 
   async forgetKey(): Promise<void> {
@@ -93,13 +105,19 @@ export class RecordingUpload {
   }
 
   async uploadChunk(chunk: EncryptedChunk): Promise<'stored' | 'duplicate'> {
-    const res = await this.client.send(`/v1/recordings/${this.recordingId}/chunks/${chunk.seq}`, { method: 'PUT', body: chunk.bytes });
+    const res = await this.client.send(`/v1/recordings/${this.recordingId}/chunks/${chunk.seq}`, {
+      method: 'PUT',
+      body: chunk.bytes,
+    });
     const body = await expectJson<{ outcome: 'stored' | 'duplicate' }>(res, 200, 201);
     return body.outcome;
   }
 
   async uploadState(): Promise<UploadState> {
-    return expectJson<UploadState>(await this.client.send(`/v1/recordings/${this.recordingId}/upload-state`, { method: 'GET' }), 200);
+    return expectJson<UploadState>(
+      await this.client.send(`/v1/recordings/${this.recordingId}/upload-state`, { method: 'GET' }),
+      200,
+    );
   }
 
   /** Asks which seqs the vault holds and sends only the rest, `parallel` at a time. */
@@ -111,7 +129,10 @@ export class RecordingUpload {
   }
 
   async complete(chunkCount: number): Promise<{ status: 'sealed'; retainUntil: string }> {
-    const res = await this.client.send(`/v1/recordings/${this.recordingId}/complete`, { method: 'POST', json: { chunkCount } });
+    const res = await this.client.send(`/v1/recordings/${this.recordingId}/complete`, {
+      method: 'POST',
+      json: { chunkCount },
+    });
     return expectJson(res, 200);
   }
 }

@@ -27,7 +27,13 @@ export function encryptChunk(input: ChunkContext & { plaintext: Uint8Array; nonc
   const sodium = sodiumReady();
   const nonce = input.nonce ?? sodium.randombytes_buf(NONCE_BYTES);
   if (nonce.length !== NONCE_BYTES) throw new RangeError('nonce must be 24 bytes');
-  const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(input.plaintext, chunkAad(input.recordingId, input.seq, input.final), null, nonce, input.contentKey);
+  const ct = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
+    input.plaintext,
+    chunkAad(input.recordingId, input.seq, input.final),
+    null,
+    nonce,
+    input.contentKey,
+  );
   const out = new Uint8Array(1 + NONCE_BYTES + ct.length);
   out[0] = CHUNK_VERSION;
   out.set(nonce, 1);

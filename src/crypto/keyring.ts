@@ -31,7 +31,10 @@ export function parseKeks(text: string): Keyring {
     if (version < 1) throw new KeyringError(`VAULT_KEKS entry ${i + 1}: version must be a positive integer`);
     if (keys.has(version)) throw new KeyringError(`VAULT_KEKS names version ${version} twice`);
     const key = fromBase64Url(m[2] ?? '');
-    if (!key || key.length !== KEK_BYTES) throw new KeyringError(`VAULT_KEKS version ${version}: key must be ${KEK_BYTES} bytes of base64url without padding`);
+    if (!key || key.length !== KEK_BYTES)
+      throw new KeyringError(
+        `VAULT_KEKS version ${version}: key must be ${KEK_BYTES} bytes of base64url without padding`,
+      );
     keys.set(version, key);
     current = { version, key };
   });
@@ -54,7 +57,11 @@ export async function generateKekEntry(version: number): Promise<string> {
  * The configured keyring, or — for the embedded default only — one KEK
  * generated once into `<dataDir>/kek` (mode 0600), with a warning.
  */
-export async function loadOrCreateKeyring(options: { keks?: string; dataDir: string; warn(message: string): void }): Promise<Keyring> {
+export async function loadOrCreateKeyring(options: {
+  keks?: string;
+  dataDir: string;
+  warn(message: string): void;
+}): Promise<Keyring> {
   if (options.keks) return parseKeks(options.keks);
   const file = path.join(options.dataDir, 'kek');
   let text: string;
@@ -69,6 +76,8 @@ export async function loadOrCreateKeyring(options: { keks?: string; dataDir: str
     await rename(tmp, file);
   }
   await chmod(file, 0o600);
-  options.warn(`VAULT_KEKS is not set: using the KEK generated in ${file}. Production must set VAULT_KEKS and keep the KEK outside the data directory.`);
+  options.warn(
+    `VAULT_KEKS is not set: using the KEK generated in ${file}. Production must set VAULT_KEKS and keep the KEK outside the data directory.`,
+  );
   return parseKeks(text.trim());
 }

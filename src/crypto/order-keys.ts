@@ -15,10 +15,16 @@ export interface WrappedOrderKey {
   wrappedSecretKey: Uint8Array;
 }
 
-const wrapAad = (orderId: string, kekVersion: number) => new TextEncoder().encode(`visit-vault/order-key/v1|${orderId}|${kekVersion}`);
+const wrapAad = (orderId: string, kekVersion: number) =>
+  new TextEncoder().encode(`visit-vault/order-key/v1|${orderId}|${kekVersion}`);
 
 /** Wraps a secret key under the keyring's current KEK. `nonce` is for known-answer tests only. */
-export function wrapSecretKey(keyring: Keyring, orderId: string, secretKey: Uint8Array, nonce?: Uint8Array): { wrappedSecretKey: Uint8Array; kekVersion: number } {
+export function wrapSecretKey(
+  keyring: Keyring,
+  orderId: string,
+  secretKey: Uint8Array,
+  nonce?: Uint8Array,
+): { wrappedSecretKey: Uint8Array; kekVersion: number } {
   const sodium = sodiumReady();
   const { version, key } = keyring.current;
   const n = nonce ?? sodium.randombytes_buf(sodium.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
@@ -29,7 +35,10 @@ export function wrapSecretKey(keyring: Keyring, orderId: string, secretKey: Uint
   return { wrappedSecretKey: wrapped, kekVersion: version };
 }
 
-export function createOrderKeys(keyring: Keyring, orderId: string): { publicKey: Uint8Array; wrappedSecretKey: Uint8Array; kekVersion: number } {
+export function createOrderKeys(
+  keyring: Keyring,
+  orderId: string,
+): { publicKey: Uint8Array; wrappedSecretKey: Uint8Array; kekVersion: number } {
   const sodium = sodiumReady();
   const pair = sodium.crypto_box_keypair();
   try {
@@ -60,7 +69,10 @@ export function unwrapOrderSecretKey(keyring: Keyring, w: WrappedOrderKey): Uint
 }
 
 /** Rewraps under the current KEK without the secret key leaving this function unwiped. */
-export function rewrapOrderSecretKey(keyring: Keyring, w: WrappedOrderKey): { wrappedSecretKey: Uint8Array; kekVersion: number } {
+export function rewrapOrderSecretKey(
+  keyring: Keyring,
+  w: WrappedOrderKey,
+): { wrappedSecretKey: Uint8Array; kekVersion: number } {
   const secretKey = unwrapOrderSecretKey(keyring, w);
   try {
     return wrapSecretKey(keyring, w.orderId, secretKey);
@@ -70,7 +82,11 @@ export function rewrapOrderSecretKey(keyring: Keyring, w: WrappedOrderKey): { wr
 }
 
 /** The recording's content key, opened with the order key pair. The caller must memzero it. */
-export function openSealedContentKey(input: { sealedContentKey: Uint8Array; publicKey: Uint8Array; secretKey: Uint8Array }): Uint8Array {
+export function openSealedContentKey(input: {
+  sealedContentKey: Uint8Array;
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}): Uint8Array {
   try {
     return sodiumReady().crypto_box_seal_open(input.sealedContentKey, input.publicKey, input.secretKey);
   } catch {

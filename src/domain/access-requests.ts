@@ -1,13 +1,20 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { addMs } from '../durations.js';
 import { forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
-import * as repo from '../store/db/access-requests.js';
 import type { AccessDecisionRecord, AccessRequestRecord, Purpose } from '../store/db/access-requests.js';
+import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
 import * as orders from '../store/db/orders.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
-import { effectiveStatus, isPastExpiry, planDecision, type Decision, type RequestStatus, type SignOff } from './sign-off.js';
+import {
+  type Decision,
+  effectiveStatus,
+  isPastExpiry,
+  planDecision,
+  type RequestStatus,
+  type SignOff,
+} from './sign-off.js';
 
 /**
  * Access requests (SPEC steps 5-7): a dispute officer files one for an order;
@@ -38,7 +45,11 @@ export interface AccessRequestView {
   grantExpiresAt?: string;
 }
 
-export function toView(r: AccessRequestRecord, decisions: readonly AccessDecisionRecord[], now: Date): AccessRequestView {
+export function toView(
+  r: AccessRequestRecord,
+  decisions: readonly AccessDecisionRecord[],
+  now: Date,
+): AccessRequestView {
   const view: AccessRequestView = {
     id: r.id,
     orderId: r.orderId,
@@ -51,7 +62,13 @@ export function toView(r: AccessRequestRecord, decisions: readonly AccessDecisio
     expiresAt: r.expiresAt.toISOString(),
     decisions: decisions
       .filter((d) => d.requestId === r.id)
-      .map((d) => ({ deciderId: d.deciderId, decision: d.decision, countedAs: d.countedAs, comment: d.comment, decidedAt: d.decidedAt.toISOString() })),
+      .map((d) => ({
+        deciderId: d.deciderId,
+        decision: d.decision,
+        countedAs: d.countedAs,
+        comment: d.comment,
+        decidedAt: d.decidedAt.toISOString(),
+      })),
   };
   if (r.status === 'approved' && r.decidedAt && r.grantExpiresAt) {
     view.approvedAt = r.decidedAt.toISOString();
@@ -67,7 +84,11 @@ export interface FileRequestInput {
   ticketRef: string;
 }
 
-export async function fileRequest(deps: DomainDeps, actor: Principal, input: FileRequestInput): Promise<AccessRequestView> {
+export async function fileRequest(
+  deps: DomainDeps,
+  actor: Principal,
+  input: FileRequestInput,
+): Promise<AccessRequestView> {
   if (!hasRole(actor, 'dispute_staff')) throw forbidden('only dispute_staff files access requests', 'wrong_role');
   const at = deps.clock.now();
   const record = {
@@ -84,7 +105,8 @@ export async function fileRequest(deps: DomainDeps, actor: Principal, input: Fil
   await deps.db.transaction(async (tx) => {
     const order = await orders.findOrder(tx, input.orderId);
     if (!order) throw notFound('order');
-    if (order.shreddedAt) throw gone('order_shredded', "this order's recordings were destroyed at the end of retention");
+    if (order.shreddedAt)
+      throw gone('order_shredded', "this order's recordings were destroyed at the end of retention");
     await repo.insertRequest(tx, record);
     await appendAudit(tx, at, {
       actorId: actor.id,
@@ -148,7 +170,11 @@ export interface ListFilter {
   limit?: number;
 }
 
-export async function listRequestsFor(deps: DomainDeps, actor: Principal, filter: ListFilter): Promise<{ requests: AccessRequestView[] }> {
+export async function listRequestsFor(
+  deps: DomainDeps,
+  actor: Principal,
+  filter: ListFilter,
+): Promise<{ requests: AccessRequestView[] }> {
   const scope = scopeOf(actor);
   await expireStaleRequests(deps);
   const at = deps.clock.now();
@@ -158,7 +184,10 @@ export async function listRequestsFor(deps: DomainDeps, actor: Principal, filter
     status: filter.status,
     limit: filter.limit ?? 100,
   });
-  const decisions = await repo.listDecisions(deps.db, records.map((r) => r.id));
+  const decisions = await repo.listDecisions(
+    deps.db,
+    records.map((r) => r.id),
+  );
   return { requests: records.map((r) => toView(r, decisions, at)) };
 }
 
@@ -180,50 +209,64 @@ export interface DecideInput {
   comment: string;
 }
 
-export async function decideRequest(deps: DomainDeps, actor: Principal, id: string, input: DecideInput): Promise<AccessRequestView> {
+export async function decideRequest(
+  deps: DomainDeps,
+  actor: Principal,
+  id: string,
+  input: DecideInput,
+): Promise<AccessRequestView> {
   const at = deps.clock.now();
-  const result = await deps.db.transaction(async (tx): Promise<{ view: AccessRequestView } | { refusal: VaultError }> => {
-    const request = await repo.findRequest(tx, id, { forUpdate: true });
-    if (!request) throw notFound('access request');
-    const decisions = await repo.listDecisions(tx, [id]);
-    let plan;
-    try {
-      plan = planDecision(request, decisions, actor, input.decision, at);
-    } catch (e) {
-      // An expired request is marked so before the refusal, and that mark must commit.
-      if (isVaultError(e) && e.code === 'request_expired' && request.status === 'pending') {
-        await markExpired(tx, at, id);
-        return { refusal: e };
+  const result = await deps.db.transaction(
+    async (tx): Promise<{ view: AccessRequestView } | { refusal: VaultError }> => {
+      const request = await repo.findRequest(tx, id, { forUpdate: true });
+      if (!request) throw notFound('access request');
+      const decisions = await repo.listDecisions(tx, [id]);
+      let plan: ReturnType<typeof planDecision>;
+      try {
+        plan = planDecision(request, decisions, actor, input.decision, at);
+      } catch (e) {
+        // An expired request is marked so before the refusal, and that mark must commit.
+        if (isVaultError(e) && e.code === 'request_expired' && request.status === 'pending') {
+          await markExpired(tx, at, id);
+          return { refusal: e };
+        }
+        throw e;
       }
-      throw e;
-    }
-    const decision: AccessDecisionRecord = { requestId: id, deciderId: actor.id, decision: input.decision, countedAs: plan.countedAs, comment: input.comment, decidedAt: at };
-    await repo.insertDecision(tx, decision);
-    let settled = request;
-    if (plan.outcome !== 'pending') {
-      const grantExpiresAt = plan.outcome === 'approved' ? addMs(at, deps.config.grantTtlMs) : null;
-      // The row lock makes this the only writer; a false here would mean the lock did not hold.
-      if (!(await repo.settleRequest(tx, id, { status: plan.outcome, decidedAt: at, grantExpiresAt }))) {
-        throw new Error('access request left pending under its own row lock');
-      }
-      settled = { ...request, status: plan.outcome, decidedAt: at, grantExpiresAt };
-    }
-    await appendAudit(tx, at, {
-      actorId: actor.id,
-      action: 'access_request.decided',
-      outcome: 'ok',
-      orderId: request.orderId,
-      details: {
+      const decision: AccessDecisionRecord = {
         requestId: id,
+        deciderId: actor.id,
         decision: input.decision,
         countedAs: plan.countedAs,
         comment: input.comment,
-        status: plan.outcome,
-        ...(settled.grantExpiresAt ? { grantExpiresAt: settled.grantExpiresAt.toISOString() } : {}),
-      },
-    });
-    return { view: toView(settled, [...decisions, decision], at) };
-  });
+        decidedAt: at,
+      };
+      await repo.insertDecision(tx, decision);
+      let settled = request;
+      if (plan.outcome !== 'pending') {
+        const grantExpiresAt = plan.outcome === 'approved' ? addMs(at, deps.config.grantTtlMs) : null;
+        // The row lock makes this the only writer; a false here would mean the lock did not hold.
+        if (!(await repo.settleRequest(tx, id, { status: plan.outcome, decidedAt: at, grantExpiresAt }))) {
+          throw new Error('access request left pending under its own row lock');
+        }
+        settled = { ...request, status: plan.outcome, decidedAt: at, grantExpiresAt };
+      }
+      await appendAudit(tx, at, {
+        actorId: actor.id,
+        action: 'access_request.decided',
+        outcome: 'ok',
+        orderId: request.orderId,
+        details: {
+          requestId: id,
+          decision: input.decision,
+          countedAs: plan.countedAs,
+          comment: input.comment,
+          status: plan.outcome,
+          ...(settled.grantExpiresAt ? { grantExpiresAt: settled.grantExpiresAt.toISOString() } : {}),
+        },
+      });
+      return { view: toView(settled, [...decisions, decision], at) };
+    },
+  );
   if ('refusal' in result) throw result.refusal;
   return result.view;
 }

@@ -13,10 +13,7 @@ export interface PlainRange {
   end: number;
 }
 
-export type RangeDecision =
-  | { kind: 'full' }
-  | { kind: 'partial'; range: PlainRange }
-  | { kind: 'unsatisfiable' };
+export type RangeDecision = { kind: 'full' } | { kind: 'partial'; range: PlainRange } | { kind: 'unsatisfiable' };
 
 const SPEC = /^(\d*)-(\d*)$/;
 const MAX_HEADER = 1024;

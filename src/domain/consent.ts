@@ -10,7 +10,9 @@ export type ConsentGate = { open: true } | { open: false; reason: string };
 export function consentGate(consents: readonly ConsentRecord[]): ConsentGate {
   const objector = consents.find((c) => c.decision === 'object');
   if (objector) return { open: false, reason: `the ${objector.party} objected to recording` };
-  const missing = (['beautician', 'customer'] as const).filter((party) => !consents.some((c) => c.party === party && c.decision === 'consent'));
+  const missing = (['beautician', 'customer'] as const).filter(
+    (party) => !consents.some((c) => c.party === party && c.decision === 'consent'),
+  );
   if (missing.length > 0) return { open: false, reason: `consent missing from: ${missing.join(', ')}` };
   return { open: true };
 }

@@ -1,7 +1,7 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import * as holds from '../store/db/holds.js';
 import type { HoldReason, HoldRecord } from '../store/db/holds.js';
+import * as holds from '../store/db/holds.js';
 import { findOrder } from '../store/db/orders.js';
 import type { DomainDeps } from './deps.js';
 import type { Principal } from './principal.js';
@@ -45,7 +45,17 @@ export async function placeHold(
   const at = deps.clock.now();
   const until = input.until ? new Date(input.until) : null;
   if (until && until.getTime() <= at.getTime()) throw badRequest('until', 'until must be in the future');
-  const hold: HoldRecord = { id: deps.ids.newId('hold'), orderId, reason: input.reason, until, note: input.note ?? null, placedBy: actor.id, placedAt: at, liftedBy: null, liftedAt: null };
+  const hold: HoldRecord = {
+    id: deps.ids.newId('hold'),
+    orderId,
+    reason: input.reason,
+    until,
+    note: input.note ?? null,
+    placedBy: actor.id,
+    placedAt: at,
+    liftedBy: null,
+    liftedAt: null,
+  };
   await deps.db.transaction(async (tx) => {
     if (!(await findOrder(tx, orderId))) throw notFound('order');
     await holds.insertHold(tx, hold);
@@ -67,7 +77,13 @@ export async function liftHold(deps: DomainDeps, actor: Principal, holdId: strin
     if (!hold) throw notFound('hold');
     if (hold.liftedAt) throw conflict('hold_lifted', 'this hold was already lifted');
     await holds.markLifted(tx, holdId, actor.id, at);
-    await appendAudit(tx, at, { actorId: actor.id, action: 'hold.lifted', outcome: 'ok', orderId: hold.orderId, details: { holdId } });
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'hold.lifted',
+      outcome: 'ok',
+      orderId: hold.orderId,
+      details: { holdId },
+    });
     return toHoldView({ ...hold, liftedBy: actor.id, liftedAt: at });
   });
 }

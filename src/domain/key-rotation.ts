@@ -45,6 +45,8 @@ export async function assertKeysAvailable(db: Queryable, keyring: Keyring): Prom
   const missing = (await keys.storedKekVersions(db)).filter((v) => !keyring.get(v.version));
   if (missing.length > 0) {
     const list = missing.map((m) => `version ${m.version} (${m.orders} order keys)`).join(', ');
-    throw new Error(`VAULT_KEKS lacks KEK ${list} that stored order keys are wrapped with; add it back, or rewrap before removing it`);
+    throw new Error(
+      `VAULT_KEKS lacks KEK ${list} that stored order keys are wrapped with; add it back, or rewrap before removing it`,
+    );
   }
 }

@@ -2,10 +2,10 @@ import { appendAudit } from '../audit/audit-log.js';
 import { createOrderKeys } from '../crypto/order-keys.js';
 import { toBase64Url } from '../crypto/sodium.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
-import * as orders from '../store/db/orders.js';
-import type { ConsentRecord, OrderRecord } from '../store/db/orders.js';
-import { findPrincipal } from '../store/db/principals.js';
 import type { Queryable } from '../store/db/database.js';
+import type { ConsentRecord, OrderRecord } from '../store/db/orders.js';
+import * as orders from '../store/db/orders.js';
+import { findPrincipal } from '../store/db/principals.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
 
@@ -16,7 +16,11 @@ export interface RegisterOrderInput {
   scheduledAt: string;
 }
 
-export async function registerOrder(deps: DomainDeps, actor: Principal, input: RegisterOrderInput): Promise<{ orderId: string; publicKey: string }> {
+export async function registerOrder(
+  deps: DomainDeps,
+  actor: Principal,
+  input: RegisterOrderInput,
+): Promise<{ orderId: string; publicKey: string }> {
   const keys = createOrderKeys(deps.keyring, input.orderId);
   const at = deps.clock.now();
   await deps.db.transaction(async (tx) => {
@@ -70,7 +74,12 @@ export interface ConsentInput {
 
 export type ConsentView = Omit<ConsentRecord, 'recordedAt'> & { recordedAt: string };
 
-export async function recordConsent(deps: DomainDeps, actor: Principal, orderId: string, input: ConsentInput): Promise<ConsentView> {
+export async function recordConsent(
+  deps: DomainDeps,
+  actor: Principal,
+  orderId: string,
+  input: ConsentInput,
+): Promise<ConsentView> {
   if (input.mode === 'notified_no_objection' && (input.party !== 'customer' || input.decision !== 'consent')) {
     throw badRequest('mode', 'notified_no_objection applies only to a customer who did not object');
   }
@@ -86,7 +95,13 @@ export async function recordConsent(deps: DomainDeps, actor: Principal, orderId:
       action: 'consent.recorded',
       outcome: 'ok',
       orderId,
-      details: { consentId: consent.id, party: input.party, decision: input.decision, mode: input.mode, appVersion: input.appVersion },
+      details: {
+        consentId: consent.id,
+        party: input.party,
+        decision: input.decision,
+        mode: input.mode,
+        appVersion: input.appVersion,
+      },
     });
   });
   return { ...consent, recordedAt: at.toISOString() };

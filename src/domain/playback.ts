@@ -1,19 +1,19 @@
 import { Readable } from 'node:stream';
 import { appendAudit } from '../audit/audit-log.js';
 import { decryptChunk } from '../crypto/chunk-format.js';
-import { openSealedContentKey, unwrapOrderSecretKey } from '../crypto/order-keys.js';
 import { ChunkIntegrityError, KeyIntegrityError, KeyUnavailableError } from '../crypto/errors.js';
+import { openSealedContentKey, unwrapOrderSecretKey } from '../crypto/order-keys.js';
 import { getSodium } from '../crypto/sodium.js';
 import { conflict, forbidden, gone, notFound, unavailable, VaultError } from '../errors.js';
-import * as requests from '../store/db/access-requests.js';
 import type { AccessRequestRecord } from '../store/db/access-requests.js';
+import * as requests from '../store/db/access-requests.js';
 import { chunkObjectKeys, chunkSizes } from '../store/db/chunk-reads.js';
 import type { Queryable } from '../store/db/database.js';
-import * as orders from '../store/db/orders.js';
 import type { OrderRecord } from '../store/db/orders.js';
-import * as recordings from '../store/db/recordings.js';
+import * as orders from '../store/db/orders.js';
 import type { RecordingRecord } from '../store/db/recordings.js';
-import { chunkWindow, decideRange, type ChunkWindow, type PlainRange } from './byte-ranges.js';
+import * as recordings from '../store/db/recordings.js';
+import { type ChunkWindow, chunkWindow, decideRange, type PlainRange } from './byte-ranges.js';
 import type { DomainDeps } from './deps.js';
 import type { Principal } from './principal.js';
 import { effectiveStatus } from './sign-off.js';
@@ -35,26 +35,36 @@ export interface PlaybackGrant {
   order: OrderRecord;
 }
 
-export async function authorizePlayback(deps: Pick<DomainDeps, 'clock'>, q: Queryable, actor: Principal, requestId: string, recordingId: string): Promise<PlaybackGrant> {
+export async function authorizePlayback(
+  deps: Pick<DomainDeps, 'clock'>,
+  q: Queryable,
+  actor: Principal,
+  requestId: string,
+  recordingId: string,
+): Promise<PlaybackGrant> {
   const now = deps.clock.now();
   const request = await requests.findRequest(q, requestId);
   if (!request) throw notFound('access request');
-  if (request.requesterId !== actor.id) throw forbidden('only the officer who filed this access request may play its audio', 'not_your_request');
+  if (request.requesterId !== actor.id)
+    throw forbidden('only the officer who filed this access request may play its audio', 'not_your_request');
   const status = effectiveStatus(request, now);
   if (status === 'expired') throw gone('request_expired', 'this access request expired before it was decided');
-  if (status !== 'approved') throw forbidden(`this access request is ${status}; audio plays only after both sign-offs`, 'request_not_approved');
+  if (status !== 'approved')
+    throw forbidden(`this access request is ${status}; audio plays only after both sign-offs`, 'request_not_approved');
   if (!request.grantExpiresAt || now.getTime() >= request.grantExpiresAt.getTime()) {
     throw gone('grant_expired', 'the time to play this approved request has run out; file a new request');
   }
   const recording = await recordings.findRecording(q, recordingId);
   if (!recording) throw notFound('recording');
-  if (recording.orderId !== request.orderId) throw forbidden('this recording belongs to another order than the request names', 'recording_not_in_request');
+  if (recording.orderId !== request.orderId)
+    throw forbidden('this recording belongs to another order than the request names', 'recording_not_in_request');
   const order = await orders.findOrder(q, request.orderId);
   if (!order) throw notFound('order');
   if (recording.status === 'expired' || order.shreddedAt || !order.wrappedSecretKey) {
     throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
   }
-  if (recording.status === 'recording') throw conflict('recording_in_progress', 'this recording is still being uploaded');
+  if (recording.status === 'recording')
+    throw conflict('recording_in_progress', 'this recording is still being uploaded');
   return { request, recording, order };
 }
 
@@ -80,7 +90,11 @@ async function planChunks(q: Queryable, recording: RecordingRecord): Promise<Chu
     return { sizes, lastFinal: true, missingSeq: usable < count ? usable : null };
   }
   // incomplete: the contiguous prefix from seq 0; its last chunk may or may not be the phone's final one.
-  return { sizes: Int32Array.from(rows.slice(0, contiguous), (r) => r.plaintextSize), lastFinal: 'either', missingSeq: null };
+  return {
+    sizes: Int32Array.from(rows.slice(0, contiguous), (r) => r.plaintextSize),
+    lastFinal: 'either',
+    missingSeq: null,
+  };
 }
 
 export type OpenedPlayback =
@@ -97,7 +111,12 @@ export interface OpenOptions {
  * first chunk before returning, so that a caller can still answer with a clean
  * error status when that chunk fails.
  */
-export async function openPlayback(deps: DomainDeps, actor: Principal, grant: PlaybackGrant, options: OpenOptions): Promise<OpenedPlayback> {
+export async function openPlayback(
+  deps: DomainDeps,
+  actor: Principal,
+  grant: PlaybackGrant,
+  options: OpenOptions,
+): Promise<OpenedPlayback> {
   const at = deps.clock.now();
   const requestId = grant.request.id;
   const started = await deps.db.transaction(async (tx) => {
@@ -108,9 +127,22 @@ export async function openPlayback(deps: DomainDeps, actor: Principal, grant: Pl
     for (const s of plan.sizes) total += s;
     const decision = decideRange(options.rangeHeader, total);
     const range = decision.kind === 'partial' ? decision.range : null;
-    const audited = { requestId, format: options.format, range: options.rangeHeader ?? null, total, chunks: plan.sizes.length };
+    const audited = {
+      requestId,
+      format: options.format,
+      range: options.rangeHeader ?? null,
+      total,
+      chunks: plan.sizes.length,
+    };
     if (decision.kind === 'unsatisfiable') {
-      await appendAudit(tx, at, { actorId: actor.id, action: 'playback.refused', outcome: 'refused', orderId: order.orderId, recordingId: recording.id, details: { ...audited, status: 416 } });
+      await appendAudit(tx, at, {
+        actorId: actor.id,
+        action: 'playback.refused',
+        outcome: 'refused',
+        orderId: order.orderId,
+        recordingId: recording.id,
+        details: { ...audited, status: 416 },
+      });
       return { recording, order, plan, total, range, unsatisfiable: true };
     }
     await appendAudit(tx, at, {
@@ -134,22 +166,44 @@ export async function openPlayback(deps: DomainDeps, actor: Principal, grant: Pl
     if (err instanceof KeyUnavailableError) throw unavailable('the key encryption key of this order', err, 3600);
     throw err;
   });
-  const body = new PlaintextStream(deps, { ...where, contentKey, sizes: plan.sizes, lastFinal: plan.lastFinal, window: chunkWindow(plan.sizes, range) });
+  const body = new PlaintextStream(deps, {
+    ...where,
+    contentKey,
+    sizes: plan.sizes,
+    lastFinal: plan.lastFinal,
+    window: chunkWindow(plan.sizes, range),
+  });
   try {
     await body.prime();
   } catch (err) {
     body.destroy();
     throw err;
   }
-  return { kind: 'stream', mimeType: recording.mimeType, total, range, length: range ? range.end - range.start + 1 : total, body };
+  return {
+    kind: 'stream',
+    mimeType: recording.mimeType,
+    total,
+    range,
+    length: range ? range.end - range.start + 1 : total,
+    body,
+  };
 }
 
 async function unsealContentKey(deps: DomainDeps, order: OrderRecord, recording: RecordingRecord): Promise<Uint8Array> {
   const sodium = await getSodium();
-  if (!order.wrappedSecretKey) throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
-  const secretKey = unwrapOrderSecretKey(deps.keyring, { orderId: order.orderId, wrappedSecretKey: order.wrappedSecretKey, kekVersion: order.kekVersion });
+  if (!order.wrappedSecretKey)
+    throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
+  const secretKey = unwrapOrderSecretKey(deps.keyring, {
+    orderId: order.orderId,
+    wrappedSecretKey: order.wrappedSecretKey,
+    kekVersion: order.kekVersion,
+  });
   try {
-    return openSealedContentKey({ publicKey: order.publicKey, secretKey, sealedContentKey: recording.sealedContentKey });
+    return openSealedContentKey({
+      publicKey: order.publicKey,
+      secretKey,
+      sealedContentKey: recording.sealedContentKey,
+    });
   } finally {
     sodium.memzero(secretKey);
   }
@@ -178,7 +232,12 @@ interface StreamContext extends Where {
 type FailureReason = 'not_authentic' | 'missing' | 'key_not_authentic';
 
 /** Counts and audits (in its own transaction) a chunk that failed; returns the error that ends the stream. */
-async function integrityFailure(deps: DomainDeps, where: Where, seq: number | null, reason: FailureReason): Promise<VaultError> {
+async function integrityFailure(
+  deps: DomainDeps,
+  where: Where,
+  seq: number | null,
+  reason: FailureReason,
+): Promise<VaultError> {
   deps.metrics.integrityFailures.inc();
   const at = deps.clock.now();
   await deps.db.transaction((tx) =>
@@ -291,7 +350,13 @@ class PlaintextStream extends Readable {
     const attempts: boolean[] = !isLast ? [false] : this.ctx.lastFinal === true ? [true] : [false, true];
     for (const final of attempts) {
       try {
-        return decryptChunk({ contentKey: this.ctx.contentKey, recordingId: this.ctx.recordingId, seq, final, chunk: ciphertext });
+        return decryptChunk({
+          contentKey: this.ctx.contentKey,
+          recordingId: this.ctx.recordingId,
+          seq,
+          final,
+          chunk: ciphertext,
+        });
       } catch (err) {
         if (!(err instanceof ChunkIntegrityError)) throw err;
       }

@@ -1,4 +1,12 @@
-export const ROLES = ['platform', 'beautician', 'dispute_staff', 'department_head', 'security_head', 'auditor', 'admin'] as const;
+export const ROLES = [
+  'platform',
+  'beautician',
+  'dispute_staff',
+  'department_head',
+  'security_head',
+  'auditor',
+  'admin',
+] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface Principal {

@@ -8,11 +8,16 @@ import { hashToken, newToken } from './tokens.js';
 export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
 const BOOTSTRAP_LOCK = 7_042_003;
 
-export async function createPrincipal(deps: DomainDeps, actor: Principal, input: Principal): Promise<{ token: string }> {
+export async function createPrincipal(
+  deps: DomainDeps,
+  actor: Principal,
+  input: Principal,
+): Promise<{ token: string }> {
   const token = await newToken();
   const at = deps.clock.now();
   await deps.db.transaction(async (tx) => {
-    if (!(await repo.insertPrincipal(tx, input, at))) throw conflict('principal_exists', `principal ${input.id} already exists`);
+    if (!(await repo.insertPrincipal(tx, input, at)))
+      throw conflict('principal_exists', `principal ${input.id} already exists`);
     await repo.insertToken(tx, hashToken(token), input.id, at);
     await appendAudit(tx, at, {
       actorId: actor.id,
@@ -30,8 +35,14 @@ export async function revokePrincipal(deps: DomainDeps, actor: Principal, id: st
   await deps.db.transaction(async (tx) => {
     const existing = await repo.findPrincipal(tx, id);
     if (!existing) throw notFound('principal');
-    if (!(await repo.revokePrincipal(tx, id, at))) throw conflict('already_revoked', `principal ${id} is already revoked`);
-    await appendAudit(tx, at, { actorId: actor.id, action: 'principal.revoked', outcome: 'ok', details: { principalId: id } });
+    if (!(await repo.revokePrincipal(tx, id, at)))
+      throw conflict('already_revoked', `principal ${id} is already revoked`);
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'principal.revoked',
+      outcome: 'ok',
+      details: { principalId: id },
+    });
   });
 }
 
@@ -41,10 +52,20 @@ export async function bootstrapAdmin(deps: DomainDeps, token: string): Promise<b
   return deps.db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
     if (await repo.activeAdminExists(tx)) return false;
-    const admin: Principal = { id: BOOTSTRAP_ADMIN_ID, name: 'Bootstrap admin', department: 'administration', roles: ['admin'] };
+    const admin: Principal = {
+      id: BOOTSTRAP_ADMIN_ID,
+      name: 'Bootstrap admin',
+      department: 'administration',
+      roles: ['admin'],
+    };
     if (!(await repo.insertPrincipal(tx, admin, at))) return false;
     await repo.insertToken(tx, hashToken(token), admin.id, at);
-    await appendAudit(tx, at, { actorId: null, action: 'principal.bootstrapped', outcome: 'ok', details: { principalId: admin.id } });
+    await appendAudit(tx, at, {
+      actorId: null,
+      action: 'principal.bootstrapped',
+      outcome: 'ok',
+      details: { principalId: admin.id },
+    });
     return true;
   });
 }

@@ -3,19 +3,24 @@ import { appendAudit } from '../audit/audit-log.js';
 import { inspectChunk } from '../crypto/chunk-format.js';
 import { addMs } from '../durations.js';
 import { badRequest, conflict, gone, notFound, tooLarge } from '../errors.js';
+import type { Queryable } from '../store/db/database.js';
 import { activeHoldsOfOrder } from '../store/db/holds.js';
 import * as orders from '../store/db/orders.js';
-import * as recordings from '../store/db/recordings.js';
 import type { RecordingRecord } from '../store/db/recordings.js';
-import type { Queryable } from '../store/db/database.js';
+import * as recordings from '../store/db/recordings.js';
 import { consentGate } from './consent.js';
 import type { DomainDeps } from './deps.js';
-import { toHoldView, type HoldView } from './holds.js';
+import { type HoldView, toHoldView } from './holds.js';
 import { assertOwnIfBeautician } from './orders.js';
 import type { Principal } from './principal.js';
 
 /** The recording, checked to exist and to belong to an order of this beautician. */
-async function ownRecording(q: Queryable, actor: Principal, recordingId: string, forUpdate = false): Promise<RecordingRecord> {
+async function ownRecording(
+  q: Queryable,
+  actor: Principal,
+  recordingId: string,
+  forUpdate = false,
+): Promise<RecordingRecord> {
   const rec = await recordings.findRecording(q, recordingId, { forUpdate });
   if (!rec) throw notFound('recording');
   const order = await orders.findOrder(q, rec.orderId);
@@ -25,7 +30,13 @@ async function ownRecording(q: Queryable, actor: Principal, recordingId: string,
 }
 
 /** ownRecording for one chunk upload, in a single query that also tells what the seq already holds. */
-async function uploadTarget(q: Queryable, actor: Principal, recordingId: string, seq: number, forUpdate = false): Promise<recordings.UploadTarget> {
+async function uploadTarget(
+  q: Queryable,
+  actor: Principal,
+  recordingId: string,
+  seq: number,
+  forUpdate = false,
+): Promise<recordings.UploadTarget> {
   const target = await recordings.findUploadTarget(q, recordingId, seq, { forUpdate });
   if (!target) throw notFound('recording');
   assertOwnIfBeautician(actor, target);
@@ -34,7 +45,8 @@ async function uploadTarget(q: Queryable, actor: Principal, recordingId: string,
 
 function assertAcceptsChunks(rec: RecordingRecord): void {
   if (rec.status === 'expired') throw gone('recording_expired', 'this recording has expired and was destroyed');
-  if (rec.status !== 'recording') throw conflict(`recording_${rec.status}`, `this recording is ${rec.status} and takes no more chunks`);
+  if (rec.status !== 'recording')
+    throw conflict(`recording_${rec.status}`, `this recording is ${rec.status} and takes no more chunks`);
 }
 
 export async function startRecording(
@@ -52,8 +64,21 @@ export async function startRecording(
     if (order.shreddedAt) throw gone('order_shredded', "this order's keys were destroyed");
     const gate = consentGate(await orders.listConsents(tx, orderId));
     if (!gate.open) throw conflict('consent_required', gate.reason);
-    await recordings.insertRecording(tx, { id: recordingId, orderId, mimeType: input.mimeType, sealedContentKey: input.sealedContentKey, createdAt: at });
-    await appendAudit(tx, at, { actorId: actor.id, action: 'recording.started', outcome: 'ok', orderId, recordingId, details: { mimeType: input.mimeType } });
+    await recordings.insertRecording(tx, {
+      id: recordingId,
+      orderId,
+      mimeType: input.mimeType,
+      sealedContentKey: input.sealedContentKey,
+      createdAt: at,
+    });
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'recording.started',
+      outcome: 'ok',
+      orderId,
+      recordingId,
+      details: { mimeType: input.mimeType },
+    });
   });
   return { recordingId, maxChunkBytes: deps.config.maxChunkBytes };
 }
@@ -68,13 +93,23 @@ export const chunkObjectKey = (recordingId: string, seq: number, sha256: string)
  * Stores one encrypted chunk. Acknowledged (resolves) only after the object
  * is durable in storage and its row committed with its audit entry.
  */
-export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: string, seq: number, body: Buffer): Promise<PutChunkResult> {
-  if (body.length > deps.config.maxChunkBytes) throw tooLarge(`a chunk may be at most ${deps.config.maxChunkBytes} bytes`);
+export async function putChunk(
+  deps: DomainDeps,
+  actor: Principal,
+  recordingId: string,
+  seq: number,
+  body: Buffer,
+): Promise<PutChunkResult> {
+  if (body.length > deps.config.maxChunkBytes)
+    throw tooLarge(`a chunk may be at most ${deps.config.maxChunkBytes} bytes`);
   const before = await uploadTarget(deps.db, actor, recordingId, seq);
   assertAcceptsChunks(before.recording);
   const shape = inspectChunk(body);
   if (!shape.ok) {
-    const why = shape.reason === 'bad_version' ? 'must start with the version byte 0x01' : 'is shorter than version, nonce and tag';
+    const why =
+      shape.reason === 'bad_version'
+        ? 'must start with the version byte 0x01'
+        : 'is shorter than version, nonce and tag';
     throw badRequest('body', `the chunk ${why}`, 'invalid_chunk');
   }
   const sha256 = createHash('sha256').update(body).digest('hex');
@@ -89,7 +124,15 @@ export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: 
     const target = await uploadTarget(tx, actor, recordingId, seq, true);
     assertAcceptsChunks(target.recording);
     if (target.storedSha256 !== null) return sameOrConflict(deps, target.storedSha256, result);
-    const chunk = { recordingId, seq, sha256, size: body.length, plaintextSize: shape.plaintextLength, objectKey, storedAt: at };
+    const chunk = {
+      recordingId,
+      seq,
+      sha256,
+      size: body.length,
+      plaintextSize: shape.plaintextLength,
+      objectKey,
+      storedAt: at,
+    };
     if (!(await recordings.insertChunk(tx, chunk))) {
       const winner = await recordings.findChunk(tx, recordingId, seq);
       if (!winner) throw new Error('chunk row vanished inside its transaction');
@@ -112,7 +155,11 @@ export async function putChunk(deps: DomainDeps, actor: Principal, recordingId: 
   return stored;
 }
 
-function sameOrConflict(deps: DomainDeps, storedSha256: string, result: Omit<PutChunkResult, 'outcome'>): PutChunkResult {
+function sameOrConflict(
+  deps: DomainDeps,
+  storedSha256: string,
+  result: Omit<PutChunkResult, 'outcome'>,
+): PutChunkResult {
   if (storedSha256 === result.sha256) {
     deps.metrics.chunksDuplicate.inc();
     return { outcome: 'duplicate', ...result };
@@ -121,7 +168,11 @@ function sameOrConflict(deps: DomainDeps, storedSha256: string, result: Omit<Put
   throw conflict('chunk_conflict', `seq ${result.seq} is already stored with a different body`);
 }
 
-export async function uploadState(deps: DomainDeps, actor: Principal, recordingId: string): Promise<{ recordingId: string; status: string; storedSeqs: number[] }> {
+export async function uploadState(
+  deps: DomainDeps,
+  actor: Principal,
+  recordingId: string,
+): Promise<{ recordingId: string; status: string; storedSeqs: number[] }> {
   const rec = await ownRecording(deps.db, actor, recordingId);
   return { recordingId, status: rec.status, storedSeqs: await recordings.storedSeqs(deps.db, recordingId) };
 }
@@ -139,7 +190,8 @@ export async function completeRecording(
     const rec = await ownRecording(tx, actor, recordingId, true);
     if (rec.status === 'sealed' && rec.retainUntil) {
       // The phone retrying a completion whose answer it lost gets the same answer.
-      if (rec.chunkCount === chunkCount) return { recordingId, status: 'sealed', chunkCount, retainUntil: rec.retainUntil.toISOString() };
+      if (rec.chunkCount === chunkCount)
+        return { recordingId, status: 'sealed', chunkCount, retainUntil: rec.retainUntil.toISOString() };
       throw conflict('recording_sealed', `this recording is already sealed with ${rec.chunkCount} chunks`);
     }
     assertAcceptsChunks(rec);
@@ -152,7 +204,8 @@ export async function completeRecording(
       throw conflict('chunks_missing', `${total} of ${chunkCount} chunks are missing`, { missing });
     }
     const beyond = seqs.filter((s) => s >= chunkCount);
-    if (beyond.length > 0) throw badRequest('chunkCount', `chunks beyond chunkCount are stored (seq ${beyond[0]}); chunkCount is too small`);
+    if (beyond.length > 0)
+      throw badRequest('chunkCount', `chunks beyond chunkCount are stored (seq ${beyond[0]}); chunkCount is too small`);
     const retainUntil = addMs(at, deps.config.retentionMs);
     await recordings.sealRecording(tx, recordingId, at, chunkCount, retainUntil);
     await appendAudit(tx, at, {
@@ -214,8 +267,17 @@ export async function listOrderRecordings(
     if (!(await orders.findOrder(tx, orderId))) throw notFound('order');
     // Holds are placed on the order and keep every recording of it.
     const active = (await activeHoldsOfOrder(tx, orderId, at)).map(toHoldView);
-    const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map((r) => ({ ...toMetadata(r), holds: active }));
-    await appendAudit(tx, at, { actorId: actor.id, action: 'recordings.listed', outcome: 'ok', orderId, details: { count: list.length } });
+    const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map((r) => ({
+      ...toMetadata(r),
+      holds: active,
+    }));
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'recordings.listed',
+      outcome: 'ok',
+      orderId,
+      details: { count: list.length },
+    });
     return { orderId, recordings: list };
   });
 }

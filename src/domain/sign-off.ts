@@ -40,7 +40,8 @@ export function eligibleSignOffs(decider: Principal, request: Pick<RequestFacts,
   // The department slot first: only this department's heads can give it, while any
   // security head can give the other, so a person holding both roles leaves the
   // slot that more people can fill.
-  if (hasRole(decider, 'department_head') && decider.department === request.requesterDepartment) out.push('department_head');
+  if (hasRole(decider, 'department_head') && decider.department === request.requesterDepartment)
+    out.push('department_head');
   if (hasRole(decider, 'security_head')) out.push('security_head');
   return out;
 }
@@ -78,14 +79,21 @@ export function planDecision(
     throw forbidden('only a department_head or a security_head decides access requests', 'wrong_role');
   }
   // Who may decide is answered before anything about the request's state is revealed.
-  if (decider.id === request.requesterId) throw forbidden('the requester cannot decide their own access request', 'own_request');
+  if (decider.id === request.requesterId)
+    throw forbidden('the requester cannot decide their own access request', 'own_request');
   const eligible = eligibleSignOffs(decider, request);
   if (eligible.length === 0) {
-    throw forbidden('a department_head decides only requests filed by staff of their own department', 'not_your_department');
+    throw forbidden(
+      'a department_head decides only requests filed by staff of their own department',
+      'not_your_department',
+    );
   }
-  if (effectiveStatus(request, now) === 'expired') throw gone('request_expired', 'this access request expired before it was decided');
-  if (request.status !== 'pending') throw conflict(`request_${request.status}`, `this access request is already ${request.status}`);
-  if (decisions.some((d) => d.deciderId === decider.id)) throw conflict('already_decided', 'you have already decided this access request');
+  if (effectiveStatus(request, now) === 'expired')
+    throw gone('request_expired', 'this access request expired before it was decided');
+  if (request.status !== 'pending')
+    throw conflict(`request_${request.status}`, `this access request is already ${request.status}`);
+  if (decisions.some((d) => d.deciderId === decider.id))
+    throw conflict('already_decided', 'you have already decided this access request');
 
   let countedAs: SignOff;
   if (decision === 'reject') {
@@ -100,5 +108,8 @@ export function planDecision(
 }
 
 function alreadySignedAs(eligible: SignOff[]): VaultError {
-  return conflict('sign_off_already_given', `the ${eligible.join(' and ')} sign-off of this request is already given by someone else`);
+  return conflict(
+    'sign_off_already_given',
+    `the ${eligible.join(' and ')} sign-off of this request is already given by someone else`,
+  );
 }

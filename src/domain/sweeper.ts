@@ -76,7 +76,13 @@ async function expireRecordings(deps: DomainDeps, report: SweepReport): Promise<
         });
       }
       for (const orderId of shredded) {
-        await appendAudit(tx, now, { actorId: SWEEPER_ACTOR, action: 'order.keys_shredded', outcome: 'ok', orderId, details: {} });
+        await appendAudit(tx, now, {
+          actorId: SWEEPER_ACTOR,
+          action: 'order.keys_shredded',
+          outcome: 'ok',
+          orderId,
+          details: {},
+        });
       }
       report.objectsDeleted += [...deleted.values()].reduce((a, b) => a + b, 0);
       report.ordersShredded += shredded.length;
@@ -105,7 +111,8 @@ export function startSweeper(deps: DomainDeps, logger: Logger): { stop(): Promis
     running = runSweep(deps)
       .then((report) => {
         deps.metrics.sweeperRuns.inc({ outcome: 'ok' });
-        if (report.expired + report.incomplete + report.requestsExpired > 0) logger.info({ sweep: report }, 'retention sweep');
+        if (report.expired + report.incomplete + report.requestsExpired > 0)
+          logger.info({ sweep: report }, 'retention sweep');
       })
       .catch((err: unknown) => {
         deps.metrics.sweeperRuns.inc({ outcome: 'failed' });

@@ -27,5 +27,10 @@ export const audioQuery = z.strictObject({
 export const listRequestsQuery = z.strictObject({
   orderId: id.optional(),
   status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional(),
-  limit: z.string().regex(/^[0-9]{1,4}$/, 'must be a number').transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(1).max(1000))
+    .optional(),
 });

@@ -1,13 +1,20 @@
-import { Router, type Request, type Response } from 'express';
-import type { Logger } from 'pino';
 import { pipeline, type Readable } from 'node:stream';
+import { type Request, type Response, Router } from 'express';
+import type { Logger } from 'pino';
 import { decideRequest, fileRequest, listRequestsFor, readRequest } from '../domain/access-requests.js';
 import { contentRange, unsatisfiedRange } from '../domain/byte-ranges.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { authorizePlayback, openPlayback, type PlaybackFormat } from '../domain/playback.js';
 import { VaultError } from '../errors.js';
 import { resolveFfmpeg, startTranscode } from '../media/ffmpeg.js';
-import { audioParams, audioQuery, decisionBody, fileRequestBody, listRequestsQuery, requestParams } from './access-request-schemas.js';
+import {
+  audioParams,
+  audioQuery,
+  decisionBody,
+  fileRequestBody,
+  listRequestsQuery,
+  requestParams,
+} from './access-request-schemas.js';
 import { requireRole } from './auth.js';
 import { jsonBody, params, query } from './validate.js';
 
@@ -53,13 +60,22 @@ export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Rou
     res.set('X-Content-Type-Options', 'nosniff');
     if (playback.kind === 'unsatisfiable') {
       res.set('Content-Range', unsatisfiedRange(playback.total));
-      throw new VaultError('range_not_satisfiable', 'range_not_satisfiable', `the Range header names no byte of this recording (${playback.total} bytes)`, {
-        field: 'range',
-      });
+      throw new VaultError(
+        'range_not_satisfiable',
+        'range_not_satisfiable',
+        `the Range header names no byte of this recording (${playback.total} bytes)`,
+        {
+          field: 'range',
+        },
+      );
     }
     if (ffmpeg === null) {
       res.status(playback.range ? 206 : 200);
-      res.set({ 'Content-Type': playback.mimeType, 'Content-Length': String(playback.length), 'Accept-Ranges': 'bytes' });
+      res.set({
+        'Content-Type': playback.mimeType,
+        'Content-Length': String(playback.length),
+        'Accept-Ranges': 'bytes',
+      });
       if (playback.range) res.set('Content-Range', contentRange(playback.range, playback.total));
       send(req, res, playback.body, format, deps);
       return;
@@ -74,7 +90,13 @@ export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Rou
 }
 
 /** Streams the body; once headers are out, the only honest signal of a failure is to cut the connection. */
-function send(req: Request, res: Response, body: Readable, format: PlaybackFormat, deps: DomainDeps & { logger: Logger }): void {
+function send(
+  req: Request,
+  res: Response,
+  body: Readable,
+  format: PlaybackFormat,
+  deps: DomainDeps & { logger: Logger },
+): void {
   deps.metrics.playbackStreams.inc({ format });
   if (req.method === 'HEAD') {
     body.destroy();

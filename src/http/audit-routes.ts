@@ -17,7 +17,12 @@ export function auditRoutes(deps: DomainDeps): Router {
   router.get('/v1/audit/verify', async (req, res) => {
     const actor = requireRole(req, 'auditor', 'security_head');
     const { anchorId, anchorHash } = query(req, auditVerifyQuery);
-    const result = await verifyAndRecord(deps.db, deps.clock.now(), actor.id, anchorId && anchorHash ? { id: anchorId, hash: anchorHash } : undefined);
+    const result = await verifyAndRecord(
+      deps.db,
+      deps.clock.now(),
+      actor.id,
+      anchorId && anchorHash ? { id: anchorId, hash: anchorHash } : undefined,
+    );
     res.json(result);
   });
 

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { authenticate } from '../domain/principals.js';
 import { hasRole, type Principal, type Role } from '../domain/principal.js';
+import { authenticate } from '../domain/principals.js';
 import { forbidden, unauthorized } from '../errors.js';
 import type { Database } from '../store/db/database.js';
 

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { appendAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { isVaultError, VaultError, type ErrorKind } from '../errors.js';
+import { type ErrorKind, isVaultError, VaultError } from '../errors.js';
 import type { Database } from '../store/db/database.js';
 import { orderIdOf, type Subject } from '../store/db/subjects.js';
 
@@ -30,7 +30,12 @@ interface BodyParserError {
 }
 /** body-parser's errors are http-errors: a 4xx `status`, `expose: true`, usually a `type` (not for a broken gzip stream). */
 const isBodyParserError = (e: unknown): e is BodyParserError =>
-  typeof e === 'object' && e !== null && 'status' in e && typeof e.status === 'number' && 'expose' in e && e.expose === true;
+  typeof e === 'object' &&
+  e !== null &&
+  'status' in e &&
+  typeof e.status === 'number' &&
+  'expose' in e &&
+  e.expose === true;
 
 /** Errors thrown by express.json()/express.raw() before our code runs. */
 function fromBodyParser(e: BodyParserError): VaultError {
@@ -41,7 +46,9 @@ function fromBodyParser(e: BodyParserError): VaultError {
       return new VaultError('too_large', 'too_large', 'the body is larger than this route accepts', { field: 'body' });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new VaultError('unsupported_media_type', 'unsupported_media_type', 'unsupported body encoding', { field: 'content-encoding' });
+      return new VaultError('unsupported_media_type', 'unsupported_media_type', 'unsupported body encoding', {
+        field: 'content-encoding',
+      });
     default:
       return new VaultError('bad_request', 'bad_body', 'the body could not be read', { field: 'body' });
   }
@@ -89,7 +96,8 @@ export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger 
     // req.log (pino-http) carries the request id, so an error line can be matched to its access line.
     const log = req.log ?? deps.logger;
     if (!known) log.error({ err, method: req.method, path: req.path }, 'unhandled error');
-    else if (known.kind === 'unavailable') log.warn({ err: known.cause ?? known, path: req.path }, 'backing store unavailable');
+    else if (known.kind === 'unavailable')
+      log.warn({ err: known.cause ?? known, path: req.path }, 'backing store unavailable');
     if (!known) {
       if (res.headersSent) res.destroy();
       else res.status(500).json({ error: { code: 'internal', message: 'the vault could not complete this request' } });

@@ -10,9 +10,11 @@ export function securityHeaders(): RequestHandler {
   });
 }
 
-const tooMany = (message: string): RequestHandler => (_req, res) => {
-  res.status(429).json({ error: { code: 'rate_limited', message } });
-};
+const tooMany =
+  (message: string): RequestHandler =>
+  (_req, res) => {
+    res.status(429).json({ error: { code: 'rate_limited', message } });
+  };
 
 /**
  * Slows token guessing, per client address. The auth middleware runs it only

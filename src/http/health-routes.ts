@@ -10,7 +10,11 @@ export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>)
   });
 
   router.get('/readyz', async (_req, res) => {
-    const check = async (ping: () => Promise<void>) => ping().then(() => 'ok' as const, () => 'unavailable' as const);
+    const check = async (ping: () => Promise<void>) =>
+      ping().then(
+        () => 'ok' as const,
+        () => 'unavailable' as const,
+      );
     const [database, storage] = await Promise.all([check(() => deps.db.ping()), check(() => deps.blobs.ping())]);
     const ready = database === 'ok' && storage === 'ok';
     if (!ready) res.set('Retry-After', '5');

@@ -1,6 +1,6 @@
 import { Router } from 'express';
-import { createPrincipal, revokePrincipal } from '../domain/principals.js';
 import type { DomainDeps } from '../domain/deps.js';
+import { createPrincipal, revokePrincipal } from '../domain/principals.js';
 import { requireRole } from './auth.js';
 import { createPrincipalBody, principalParams } from './schemas.js';
 import { jsonBody, params } from './validate.js';

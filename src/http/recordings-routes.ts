@@ -15,9 +15,15 @@ export function recordingsRoutes(deps: DomainDeps): Router {
     const actor = requireRole(req, 'beautician');
     const { recordingId, seq } = params(req, chunkParams);
     if (!req.is('application/octet-stream')) {
-      throw new VaultError('unsupported_media_type', 'unsupported_media_type', 'a chunk must be sent as application/octet-stream', { field: 'content-type' });
+      throw new VaultError(
+        'unsupported_media_type',
+        'unsupported_media_type',
+        'a chunk must be sent as application/octet-stream',
+        { field: 'content-type' },
+      );
     }
-    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw badRequest('body', 'the chunk body is empty', 'invalid_chunk');
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0)
+      throw badRequest('body', 'the chunk body is empty', 'invalid_chunk');
     const timer = deps.metrics.chunkUploadSeconds.startTimer();
     const result = await putChunk(deps, actor, recordingId, seq, req.body);
     timer();

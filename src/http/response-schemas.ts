@@ -15,7 +15,10 @@ import { HOLD_REASONS } from '../store/db/holds.js';
  * fail on a field added to an answer but not here.
  */
 const time = z.iso.datetime();
-const b64url = z.string().regex(/^[A-Za-z0-9_-]+$/).describe('base64url, no padding');
+const b64url = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .describe('base64url, no padding');
 const RECORDING_STATUSES = ['recording', 'sealed', 'incomplete', 'expired'] as const;
 const REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
@@ -34,7 +37,10 @@ export const principalCreatedResponse = z.strictObject({
 });
 export const principalRevokedResponse = z.strictObject({ id: z.string(), revoked: z.literal(true) });
 
-export const orderCreatedResponse = z.strictObject({ orderId: z.string(), publicKey: b64url.describe("the order's X25519 public key, base64url") });
+export const orderCreatedResponse = z.strictObject({
+  orderId: z.string(),
+  publicKey: b64url.describe("the order's X25519 public key, base64url"),
+});
 
 export const consentResponse = z.strictObject({
   id: z.string(),
@@ -57,9 +63,18 @@ export const chunkResponse = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 }) satisfies z.ZodType<PutChunkResult & { recordingId: string }>;
 
-export const uploadStateResponse = z.strictObject({ recordingId: z.string(), status: z.enum(RECORDING_STATUSES), storedSeqs: z.array(z.number().int()) });
+export const uploadStateResponse = z.strictObject({
+  recordingId: z.string(),
+  status: z.enum(RECORDING_STATUSES),
+  storedSeqs: z.array(z.number().int()),
+});
 
-export const sealedResponse = z.strictObject({ recordingId: z.string(), status: z.literal('sealed'), chunkCount: z.number().int(), retainUntil: time });
+export const sealedResponse = z.strictObject({
+  recordingId: z.string(),
+  status: z.literal('sealed'),
+  chunkCount: z.number().int(),
+  retainUntil: time,
+});
 
 export const holdResponse = z.strictObject({
   id: z.string(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ROLES } from '../domain/principal.js';
 import { fromBase64Url } from '../crypto/sodium.js';
+import { ROLES } from '../domain/principal.js';
 
 /**
  * Request schemas: validation at the edge, and the source of the TypeScript
@@ -26,7 +26,11 @@ export const createPrincipalBody = z.strictObject({
   id,
   name: z.string().trim().min(1).max(200),
   department: z.string().trim().min(1).max(100),
-  roles: z.array(z.enum(ROLES)).min(1).max(ROLES.length).refine((r) => new Set(r).size === r.length, 'roles must not repeat'),
+  roles: z
+    .array(z.enum(ROLES))
+    .min(1)
+    .max(ROLES.length)
+    .refine((r) => new Set(r).size === r.length, 'roles must not repeat'),
 });
 
 export const createOrderBody = z.strictObject({
@@ -69,13 +73,31 @@ export const principalParams = z.strictObject({ id });
 /** An earlier chain head to check the chain against (both fields, or neither). */
 export const auditVerifyQuery = z
   .strictObject({
-    anchorId: z.string().regex(/^[0-9]{1,15}$/, 'must be an entry id').optional(),
-    anchorHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex').optional(),
+    anchorId: z
+      .string()
+      .regex(/^[0-9]{1,15}$/, 'must be an entry id')
+      .optional(),
+    anchorHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex')
+      .optional(),
   })
-  .refine((q) => (q.anchorId === undefined) === (q.anchorHash === undefined), { message: 'anchorId and anchorHash go together', path: ['anchorHash'] });
+  .refine((q) => (q.anchorId === undefined) === (q.anchorHash === undefined), {
+    message: 'anchorId and anchorHash go together',
+    path: ['anchorHash'],
+  });
 
 export const auditQuery = z.strictObject({
   orderId: id.optional(),
-  after: z.string().regex(/^[0-9]{1,15}$/, 'must be an entry id').transform(Number).optional(),
-  limit: z.string().regex(/^[0-9]{1,4}$/).transform(Number).pipe(z.number().min(1).max(1000)).optional(),
+  after: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'must be an entry id')
+    .transform(Number)
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/)
+    .transform(Number)
+    .pipe(z.number().min(1).max(1000))
+    .optional(),
 });

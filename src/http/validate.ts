@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { badRequest, VaultError } from '../errors.js';
 
 /** Turns the first zod issue into a 400 naming the field. */
@@ -10,14 +10,17 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where:
   const keys = issue?.code === 'unrecognized_keys' ? issue.keys : [];
   const pathParts = [...(issue?.path ?? []), ...keys.slice(0, 1)].map(String);
   const field = pathParts.length > 0 ? pathParts.join('.') : where;
-  const message = issue?.code === 'unrecognized_keys' ? `unknown field '${field}'` : `${field}: ${issue?.message ?? 'invalid'}`;
+  const message =
+    issue?.code === 'unrecognized_keys' ? `unknown field '${field}'` : `${field}: ${issue?.message ?? 'invalid'}`;
   throw badRequest(field, message);
 }
 
 /** A JSON body, parsed by express.json() only when Content-Type says JSON. */
 export function jsonBody<S extends z.ZodType>(req: Request, schema: S): z.infer<S> {
   if (!req.is('application/json')) {
-    throw new VaultError('unsupported_media_type', 'unsupported_media_type', 'the body must be application/json', { field: 'content-type' });
+    throw new VaultError('unsupported_media_type', 'unsupported_media_type', 'the body must be application/json', {
+      field: 'content-type',
+    });
   }
   return parseWith(schema, req.body, 'body');
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
@@ -61,7 +61,10 @@ export function ffmpegMissing(detail: string): VaultError {
 }
 
 /** The ffmpeg binary to run; a 503 VaultError naming what was tried when there is none. */
-export async function resolveFfmpeg(config: Pick<Config, 'ffmpegPath'>, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveFfmpeg(
+  config: Pick<Config, 'ffmpegPath'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   if (config.ffmpegPath !== undefined) {
     if (await isExecutable(config.ffmpegPath)) return config.ffmpegPath;
     throw ffmpegMissing('FFMPEG_PATH does not name an executable file');
@@ -92,7 +95,18 @@ const STDERR_KEEP = 2048;
 export function startTranscode(ffmpegPath: string, input: Readable, format: TranscodeFormat): Transcode {
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
     ffmpegPath,
-    ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-vn', '-map_metadata', '-1', ...OUTPUT[format].args, 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      'pipe:0',
+      '-vn',
+      '-map_metadata',
+      '-1',
+      ...OUTPUT[format].args,
+      'pipe:1',
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const output = new PassThrough();
@@ -136,9 +150,15 @@ export function startTranscode(ffmpegPath: string, input: Readable, format: Tran
         return;
       }
       failed(
-        new VaultError('integrity', 'transcode_failed', `ffmpeg could not transcode this recording to ${format} (${signal ?? `exit ${code}`})`, {}, {
-          cause: new Error(stderr.trim()),
-        }),
+        new VaultError(
+          'integrity',
+          'transcode_failed',
+          `ffmpeg could not transcode this recording to ${format} (${signal ?? `exit ${code}`})`,
+          {},
+          {
+            cause: new Error(stderr.trim()),
+          },
+        ),
       );
     });
 

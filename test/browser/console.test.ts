@@ -2,15 +2,19 @@ import { mkdir } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import type { AccessRequest, AuditPage, OrderRecordings, VerifyResult } from '../../console/api-types.js';
 import type { AccessRequestView } from '../../src/domain/access-requests.js';
+import type {
+  auditPageResponse,
+  auditVerifyResponse,
+  orderRecordingsResponse,
+} from '../../src/http/response-schemas.js';
 import { bearer, newVisit, type Visit } from '../helpers/actors.js';
 import { tone } from '../helpers/audio.js';
 import { launchChromium } from '../helpers/browser.js';
 import { uploadSealed } from '../helpers/recordings.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
-import type { z } from 'zod';
-import type { auditPageResponse, auditVerifyResponse, orderRecordingsResponse } from '../../src/http/response-schemas.js';
 
 // The console declares the answers it reads without importing server code; these fail to compile if the server's drift away.
 const fits = <Console>(server: Console) => server;
@@ -30,7 +34,12 @@ describe('web console (Chromium, pglite+fs)', () => {
   let browser: Browser;
   let visit: Visit;
   let recordingId: string;
-  const token: Record<'officer' | 'head' | 'security' | 'auditor', string> = { officer: '', head: '', security: '', auditor: '' };
+  const token: Record<'officer' | 'head' | 'security' | 'auditor', string> = {
+    officer: '',
+    head: '',
+    security: '',
+    auditor: '',
+  };
   const contexts: BrowserContext[] = [];
   /** Every URL any page asked for or navigated to, and every console error (a CSP violation is one). */
   const urls: string[] = [];
@@ -41,10 +50,30 @@ describe('web console (Chromium, pglite+fs)', () => {
     vault = await startTestVault('pglite+fs');
     visit = await newVisit(vault);
     recordingId = await uploadSealed(vault, visit, await tone(SECONDS), 16 * 1024, 'audio/wav');
-    token.officer = await vault.addPrincipal({ id: 'officer-olga', name: 'Olga Officer', roles: ['dispute_staff'], department: 'disputes' });
-    token.head = await vault.addPrincipal({ id: 'head-hana', name: 'Hana Head', roles: ['department_head'], department: 'disputes' });
-    token.security = await vault.addPrincipal({ id: 'security-sam', name: 'Sam Security', roles: ['security_head'], department: 'security' });
-    token.auditor = await vault.addPrincipal({ id: 'auditor-ada', name: 'Ada Auditor', roles: ['auditor'], department: 'audit' });
+    token.officer = await vault.addPrincipal({
+      id: 'officer-olga',
+      name: 'Olga Officer',
+      roles: ['dispute_staff'],
+      department: 'disputes',
+    });
+    token.head = await vault.addPrincipal({
+      id: 'head-hana',
+      name: 'Hana Head',
+      roles: ['department_head'],
+      department: 'disputes',
+    });
+    token.security = await vault.addPrincipal({
+      id: 'security-sam',
+      name: 'Sam Security',
+      roles: ['security_head'],
+      department: 'security',
+    });
+    token.auditor = await vault.addPrincipal({
+      id: 'auditor-ada',
+      name: 'Ada Auditor',
+      roles: ['auditor'],
+      department: 'audit',
+    });
     await mkdir(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -97,7 +126,13 @@ describe('web console (Chromium, pglite+fs)', () => {
     return id;
   }
 
-  async function decide(page: Page, requestId: string, decision: 'approve' | 'reject', comment: string, shot?: string): Promise<void> {
+  async function decide(
+    page: Page,
+    requestId: string,
+    decision: 'approve' | 'reject',
+    comment: string,
+    shot?: string,
+  ): Promise<void> {
     await page.click('nav button[data-view=manager]');
     const card = page.locator(`#queue [data-request="${requestId}"]`);
     await card.waitFor();
@@ -180,7 +215,9 @@ describe('web console (Chromium, pglite+fs)', () => {
     const page = await openConsole();
     await page.fill('#token', 'vv_not-a-real-token-000000000000000000');
     await page.click('#sign-in-form button[type=submit]');
-    await expect(page.locator('#sign-in-errors [role=alert]').textContent()).resolves.toContain('did not accept this token');
+    await expect(page.locator('#sign-in-errors [role=alert]').textContent()).resolves.toContain(
+      'did not accept this token',
+    );
 
     await signIn(page, token.auditor);
     await page.fill('#officer-order', 'no-such-order');
@@ -221,7 +258,10 @@ describe('web console (Chromium, pglite+fs)', () => {
     await findOrder(officer);
     const requestId = await fileRequest(officer, 'CS-6000');
     for (const t of [token.head, token.security]) {
-      const res = await request(vault.server).post(`/v1/access-requests/${requestId}/decisions`).set(bearer(t)).send({ decision: 'approve', comment: 'ok' });
+      const res = await request(vault.server)
+        .post(`/v1/access-requests/${requestId}/decisions`)
+        .set(bearer(t))
+        .send({ decision: 'approve', comment: 'ok' });
       expect(res.status).toBe(200);
     }
     await officer.locator('#request-panel [data-status=approved]').waitFor({ timeout: 15_000 });

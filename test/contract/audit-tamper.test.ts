@@ -16,15 +16,28 @@ describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, op
   beforeEach(async () => {
     ({ db, cleanup } = await open());
     for (let i = 0; i < 6; i++) {
-      await db.transaction((tx) => appendAudit(tx, new Date(1_700_000_000_000 + i), { actorId: 'x', action: 'step', outcome: 'ok', details: { i } }));
+      await db.transaction((tx) =>
+        appendAudit(tx, new Date(1_700_000_000_000 + i), {
+          actorId: 'x',
+          action: 'step',
+          outcome: 'ok',
+          details: { i },
+        }),
+      );
     }
     ids = (await listAudit(db, { limit: 100 })).entries.map((e) => e.id);
     expect(await verifyAudit(db)).toMatchObject({ ok: true, checked: 6, head: { id: ids.at(-1) } });
   });
 
   it('verifies entries with unicode, quotes, nesting and large ids after their round trip through jsonb', async () => {
-    const details = { reason: 'Kundin sagt: „zu kurz“ — 😀 \u2028 "quoted" \\ back', nested: { z: [1, 2.5, null, true], a: 'é' }, id: '"id":"x"' };
-    const entry = await db.transaction((tx) => appendAudit(tx, new Date(), { actorId: 'ü', action: 'step', outcome: 'ok', orderId: 'order-ü', details }));
+    const details = {
+      reason: 'Kundin sagt: „zu kurz“ — 😀 \u2028 "quoted" \\ back',
+      nested: { z: [1, 2.5, null, true], a: 'é' },
+      id: '"id":"x"',
+    };
+    const entry = await db.transaction((tx) =>
+      appendAudit(tx, new Date(), { actorId: 'ü', action: 'step', outcome: 'ok', orderId: 'order-ü', details }),
+    );
     const [stored] = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [entry.id]);
     expect(stored?.hash).toBe(entry.hash);
     await db.query(`SELECT setval(pg_get_serial_sequence('audit_log', 'id'), 9007199254740000)`);

@@ -75,13 +75,18 @@ export function describeBlobStoreContract(name: string, factory: BlobStoreFactor
       expect((await store.get('dp/y/keep'))?.toString()).toBe('keep');
     });
 
-    it.each(['../x', '/abs', 'a//b', 'a/../b', 'a/./b', 'nul\u0000byte', '', 'sp ace'])('rejects the unsafe key %j', async (key) => {
-      await expect(store.put(key, Buffer.from('x'))).rejects.toThrow();
-      await expect(store.get(key)).rejects.toThrow();
-    });
+    it.each(['../x', '/abs', 'a//b', 'a/../b', 'a/./b', 'nul\u0000byte', '', 'sp ace'])(
+      'rejects the unsafe key %j',
+      async (key) => {
+        await expect(store.put(key, Buffer.from('x'))).rejects.toThrow();
+        await expect(store.get(key)).rejects.toThrow();
+      },
+    );
 
     it('lands many concurrent puts of different keys', async () => {
-      await Promise.all(Array.from({ length: 30 }, (_, i) => store.put(`cc/${String(i).padStart(2, '0')}`, Buffer.from([i]))));
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) => store.put(`cc/${String(i).padStart(2, '0')}`, Buffer.from([i]))),
+      );
       expect(await store.list('cc/')).toHaveLength(30);
     });
 

@@ -9,7 +9,10 @@ import { describeBlobStoreContract } from './blob-store.contract.js';
 
 describeBlobStoreContract('filesystem', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'blobs-'));
-  return { store: await createFilesystemBlobStore(path.join(dir, 'objects')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: await createFilesystemBlobStore(path.join(dir, 'objects')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describeBlobStoreContract('s3 (s3rver)', async () => {
@@ -41,7 +44,16 @@ describe('filesystem store specifics', () => {
 
 describe('s3 store specifics', () => {
   it('turns an unreachable endpoint into a 503-kind error', async () => {
-    const store = await createS3BlobStore({ config: { endpoint: 'http://127.0.0.1:1', bucket: 'b', region: 'us-east-1', forcePathStyle: true, accessKeyId: 'a', secretAccessKey: 'b' } });
+    const store = await createS3BlobStore({
+      config: {
+        endpoint: 'http://127.0.0.1:1',
+        bucket: 'b',
+        region: 'us-east-1',
+        forcePathStyle: true,
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+      },
+    });
     await expect(store.put('k', Buffer.from('x'))).rejects.toMatchObject({ kind: 'unavailable' });
     await expect(store.ping()).rejects.toMatchObject({ kind: 'unavailable' });
     await store.close();

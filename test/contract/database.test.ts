@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendAudit, GENESIS_HASH, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
+import { insertOrder } from '../../src/store/db/orders.js';
 import * as principals from '../../src/store/db/principals.js';
 import * as recordings from '../../src/store/db/recordings.js';
-import { insertOrder } from '../../src/store/db/orders.js';
 import { DATABASE_BACKENDS } from '../helpers/databases.js';
 
 /** The same repository behaviour on both database implementations. */
@@ -17,10 +17,22 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
     ({ db, cleanup } = await open());
     await principals.insertPrincipal(db, { id: 'b1', name: 'B', department: 'field', roles: ['beautician'] }, at);
     await insertOrder(db, {
-      orderId: 'o1', beauticianId: 'b1', customerId: 'c1', scheduledAt: at, publicKey: new Uint8Array(32).fill(7),
-      wrappedSecretKey: new Uint8Array(72).fill(9), kekVersion: 1, createdAt: at,
+      orderId: 'o1',
+      beauticianId: 'b1',
+      customerId: 'c1',
+      scheduledAt: at,
+      publicKey: new Uint8Array(32).fill(7),
+      wrappedSecretKey: new Uint8Array(72).fill(9),
+      kekVersion: 1,
+      createdAt: at,
     });
-    await recordings.insertRecording(db, { id: 'r1', orderId: 'o1', mimeType: 'audio/ogg', sealedContentKey: new Uint8Array(80), createdAt: at });
+    await recordings.insertRecording(db, {
+      id: 'r1',
+      orderId: 'o1',
+      mimeType: 'audio/ogg',
+      sealedContentKey: new Uint8Array(80),
+      createdAt: at,
+    });
   });
   afterAll(async () => cleanup());
 
@@ -39,9 +51,18 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
   });
 
   it('stores roles as an array and revokes tokens with their principal', async () => {
-    await principals.insertPrincipal(db, { id: 'a1', name: 'A', department: 'sec', roles: ['auditor', 'security_head'] }, at);
+    await principals.insertPrincipal(
+      db,
+      { id: 'a1', name: 'A', department: 'sec', roles: ['auditor', 'security_head'] },
+      at,
+    );
     await principals.insertToken(db, 'h1', 'a1', at);
-    expect(await principals.findPrincipalByTokenHash(db, 'h1')).toEqual({ id: 'a1', name: 'A', department: 'sec', roles: ['auditor', 'security_head'] });
+    expect(await principals.findPrincipalByTokenHash(db, 'h1')).toEqual({
+      id: 'a1',
+      name: 'A',
+      department: 'sec',
+      roles: ['auditor', 'security_head'],
+    });
     expect(await principals.revokePrincipal(db, 'a1', at)).toBe(true);
     expect(await principals.revokePrincipal(db, 'a1', at)).toBe(false);
     expect(await principals.findPrincipalByTokenHash(db, 'h1')).toBeNull();
@@ -55,7 +76,15 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
   });
 
   it('inserts a chunk once per seq and keeps the totals', async () => {
-    const chunk = { recordingId: 'r1', seq: 0, sha256: 'aa', size: 100, plaintextSize: 59, objectKey: 'k0', storedAt: at };
+    const chunk = {
+      recordingId: 'r1',
+      seq: 0,
+      sha256: 'aa',
+      size: 100,
+      plaintextSize: 59,
+      objectKey: 'k0',
+      storedAt: at,
+    };
     expect(await recordings.insertChunk(db, chunk)).toBe(true);
     expect(await recordings.insertChunk(db, { ...chunk, sha256: 'bb', objectKey: 'k0b' })).toBe(false);
     expect((await recordings.findChunk(db, 'r1', 0))?.sha256).toBe('aa');
@@ -65,7 +94,15 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
 
   it('chains audit entries and lists them by order with paging', async () => {
     for (let i = 0; i < 5; i++) {
-      await db.transaction((tx) => appendAudit(tx, at, { actorId: 'b1', action: 'test.step', outcome: 'ok', orderId: i % 2 ? 'o1' : 'o2', details: { i } }));
+      await db.transaction((tx) =>
+        appendAudit(tx, at, {
+          actorId: 'b1',
+          action: 'test.step',
+          outcome: 'ok',
+          orderId: i % 2 ? 'o1' : 'o2',
+          details: { i },
+        }),
+      );
     }
     const page1 = await listAudit(db, { orderId: 'o2', limit: 2 });
     expect(page1.entries.map((e) => e.details.i)).toEqual([0, 2]);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectJson } from '../../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { fakeAudio } from '../helpers/actors.js';
-import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { freePort } from '../helpers/ports.js';
+import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_sigkill-test-admin-token-0123456789';
@@ -27,7 +27,13 @@ describe('SIGKILL mid-upload', () => {
   const start = async () => {
     child = spawn('node', ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     for (let i = 0; i < 150; i++) {
-      if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error('server did not become ready');
@@ -44,7 +50,15 @@ describe('SIGKILL mid-upload', () => {
     url.pathname = `/${dbName}`;
     dbUrl = url.toString();
     port = await freePort();
-    env = { ...process.env, PORT: String(port), VAULT_DATA_DIR: dataDir, DATABASE_URL: dbUrl, VAULT_KEKS: await fixedKeks([1]), VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error' };
+    env = {
+      ...process.env,
+      PORT: String(port),
+      VAULT_DATA_DIR: dataDir,
+      DATABASE_URL: dbUrl,
+      VAULT_KEKS: await fixedKeks([1]),
+      VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+      LOG_LEVEL: 'error',
+    };
     await start();
   }, 60_000);
 
@@ -64,19 +78,48 @@ describe('SIGKILL mid-upload', () => {
   it('loses nothing acknowledged: the phone resumes, the recording seals and plays byte-exact', async () => {
     const base = `http://127.0.0.1:${port}`;
     const call = async <T>(token: string, method: string, p: string, body: unknown, ...ok: number[]) =>
-      expectJson<T>(await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }), ...ok);
-    const principal = async (id: string, department: string, roles: string[]) => (await call<{ token: string }>(ADMIN, 'POST', '/v1/principals', { id, name: id, department, roles }, 201)).token;
+      expectJson<T>(
+        await fetch(`${base}${p}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+        ...ok,
+      );
+    const principal = async (id: string, department: string, roles: string[]) =>
+      (await call<{ token: string }>(ADMIN, 'POST', '/v1/principals', { id, name: id, department, roles }, 201)).token;
     const platform = await principal('plat', 'p', ['platform']);
     const beautician = await principal('bea', 'field', ['beautician']);
     const officer = await principal('off', 'disputes', ['dispute_staff']);
     const head = await principal('head', 'disputes', ['department_head']);
     const security = await principal('sec', 'security', ['security_head']);
-    const order = await call<{ publicKey: string }>(platform, 'POST', '/v1/orders', { orderId: 'o1', beauticianId: 'bea', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' }, 201);
-    for (const party of ['beautician', 'customer']) await call(platform, 'POST', '/v1/orders/o1/consents', { party, decision: 'consent', mode: 'explicit', appVersion: '1' }, 201);
+    const order = await call<{ publicKey: string }>(
+      platform,
+      'POST',
+      '/v1/orders',
+      { orderId: 'o1', beauticianId: 'bea', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' },
+      201,
+    );
+    for (const party of ['beautician', 'customer'])
+      await call(
+        platform,
+        'POST',
+        '/v1/orders/o1/consents',
+        { party, decision: 'consent', mode: 'explicit', appVersion: '1' },
+        201,
+      );
 
     const audio = fakeAudio(120_000, 11);
-    const phone = new PhoneClient({ baseUrl: base, token: beautician, retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-    const upload = await phone.startRecording({ orderId: 'o1', orderPublicKey: order.publicKey, mimeType: 'audio/ogg' });
+    const phone = new PhoneClient({
+      baseUrl: base,
+      token: beautician,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    });
+    const upload = await phone.startRecording({
+      orderId: 'o1',
+      orderPublicKey: order.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio, 10_000));
     await upload.forgetKey();
     const acknowledged: number[] = [];
@@ -89,7 +132,11 @@ describe('SIGKILL mid-upload', () => {
       const body = chunks[5]!.bytes;
       const req = http.request(`${base}/v1/recordings/${upload.recordingId}/chunks/5`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${beautician}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+        headers: {
+          authorization: `Bearer ${beautician}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(body.length),
+        },
       });
       req.on('response', (res) => resolve(`answered ${res.statusCode}`));
       req.on('error', (err) => resolve(`failed: ${err.message}`));
@@ -108,10 +155,24 @@ describe('SIGKILL mid-upload', () => {
     await resumed.uploadMissing(chunks);
     expect((await resumed.complete(chunks.length)).status).toBe('sealed');
 
-    const filed = await call<{ id: string }>(officer, 'POST', '/v1/access-requests', { orderId: 'o1', purpose: 'dispute', reason: 'r', ticketRef: 'T' }, 201);
+    const filed = await call<{ id: string }>(
+      officer,
+      'POST',
+      '/v1/access-requests',
+      { orderId: 'o1', purpose: 'dispute', reason: 'r', ticketRef: 'T' },
+      201,
+    );
     await call(head, 'POST', `/v1/access-requests/${filed.id}/decisions`, { decision: 'approve', comment: 'ok' }, 200);
-    await call(security, 'POST', `/v1/access-requests/${filed.id}/decisions`, { decision: 'approve', comment: 'ok' }, 200);
-    const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, { headers: { authorization: `Bearer ${officer}` } });
+    await call(
+      security,
+      'POST',
+      `/v1/access-requests/${filed.id}/decisions`,
+      { decision: 'approve', comment: 'ok' },
+      200,
+    );
+    const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {
+      headers: { authorization: `Bearer ${officer}` },
+    });
     expect(played.status).toBe(200);
     expect(Buffer.compare(Buffer.from(await played.arrayBuffer()), Buffer.from(audio))).toBe(0);
   }, 90_000);

@@ -19,7 +19,10 @@ describe('storage that fails most of its requests', () => {
     const pg = await freshPostgresSchema();
     const s3 = await startS3Server();
     proxy = await startFlakyHttpProxy(s3.config.endpoint!, { fraction: 0, modes: ['503', 'drop', 'stall'] });
-    const blobs = await createS3BlobStore({ config: { ...s3.config, endpoint: proxy.endpoint }, requestTimeoutMs: 800 });
+    const blobs = await createS3BlobStore({
+      config: { ...s3.config, endpoint: proxy.endpoint },
+      requestTimeoutMs: 800,
+    });
     cleanup = async () => {
       await blobs.close();
       await proxy.close();
@@ -45,8 +48,17 @@ describe('storage that fails most of its requests', () => {
       }
       return res;
     };
-    const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken, fetch: watching, retry: { attempts: 30, baseDelayMs: 5, maxDelayMs: 20 } });
-    const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const phone = new PhoneClient({
+      baseUrl: vault.baseUrl,
+      token: visit.beauticianToken,
+      fetch: watching,
+      retry: { attempts: 30, baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio, 3_000));
     proxy.setFraction(0.6);
     await upload.uploadMissing(chunks, 3);
@@ -57,7 +69,10 @@ describe('storage that fails most of its requests', () => {
     expect((await upload.complete(chunks.length)).status).toBe('sealed');
 
     // Exactly once: one row and one object per seq, and the bytes are the ones sent.
-    const rows = await vault.deps.db.query<{ seq: number; object_key: string }>('SELECT seq, object_key FROM chunks WHERE recording_id = $1 ORDER BY seq', [upload.recordingId]);
+    const rows = await vault.deps.db.query<{ seq: number; object_key: string }>(
+      'SELECT seq, object_key FROM chunks WHERE recording_id = $1 ORDER BY seq',
+      [upload.recordingId],
+    );
     expect(rows.map((r) => r.seq)).toEqual(chunks.map((c) => c.seq));
     const objects = await vault.deps.blobs.list(`recordings/${upload.recordingId}/`);
     expect(objects.sort()).toEqual(rows.map((r) => r.object_key).sort());
@@ -100,10 +115,20 @@ describe('database down', () => {
     await dbProxy.cut();
 
     const calls = [
-      () => request(vault.server).post('/v1/orders').set(bearer(visit.platformToken)).send({ orderId: 'o-down', beauticianId: visit.beauticianId, customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' }),
+      () =>
+        request(vault.server).post('/v1/orders').set(bearer(visit.platformToken)).send({
+          orderId: 'o-down',
+          beauticianId: visit.beauticianId,
+          customerId: 'c',
+          scheduledAt: '2026-11-24T10:00:00Z',
+        }),
       () => request(vault.server).get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(vault.adminToken)),
       () => request(vault.server).get('/v1/audit').set(bearer(vault.adminToken)),
-      () => request(vault.server).post(`/v1/orders/${visit.orderId}/consents`).set(bearer(visit.platformToken)).send({ party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' }),
+      () =>
+        request(vault.server)
+          .post(`/v1/orders/${visit.orderId}/consents`)
+          .set(bearer(visit.platformToken))
+          .send({ party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' }),
       () => request(vault.server).get('/v1/access-requests').set(bearer(vault.adminToken)),
     ];
     for (const call of calls) {
@@ -123,7 +148,9 @@ describe('database down', () => {
       if (recovered !== 200) await new Promise((r) => setTimeout(r, 100));
     }
     expect(recovered).toBe(200);
-    const after = await request(vault.server).get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(vault.adminToken));
+    const after = await request(vault.server)
+      .get(`/v1/orders/${visit.orderId}/recordings`)
+      .set(bearer(vault.adminToken));
     expect(after.status).toBe(403); // the admin is authenticated again: only the role says no
   }, 60_000);
 });

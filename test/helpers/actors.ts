@@ -15,7 +15,12 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-export async function registerOrder(vault: TestVault, platformToken: string, beauticianId: string, orderId = unique('order')): Promise<{ orderId: string; publicKey: string }> {
+export async function registerOrder(
+  vault: TestVault,
+  platformToken: string,
+  beauticianId: string,
+  orderId = unique('order'),
+): Promise<{ orderId: string; publicKey: string }> {
   const res = await request(vault.server)
     .post('/v1/orders')
     .set(bearer(platformToken))
@@ -24,7 +29,13 @@ export async function registerOrder(vault: TestVault, platformToken: string, bea
   return res.body as { orderId: string; publicKey: string };
 }
 
-export async function consent(vault: TestVault, token: string, orderId: string, party: 'beautician' | 'customer', decision: 'consent' | 'object' = 'consent') {
+export async function consent(
+  vault: TestVault,
+  token: string,
+  orderId: string,
+  party: 'beautician' | 'customer',
+  decision: 'consent' | 'object' = 'consent',
+) {
   return request(vault.server)
     .post(`/v1/orders/${orderId}/consents`)
     .set(bearer(token))

@@ -1,20 +1,27 @@
-import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { openPostgres } from '../../src/store/db/postgres.js';
-import type { Database } from '../../src/store/db/database.js';
 
 /** The PostgreSQL the tests use; `.ci/run` exports it. Tests never skip when it is missing: they fail. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A fresh schema of its own for one test file, migrated; dropped by cleanup(). */
-export async function freshPostgresSchema(): Promise<{ db: Database; url: string; schema: string; cleanup(): Promise<void> }> {
+export async function freshPostgresSchema(): Promise<{
+  db: Database;
+  url: string;
+  schema: string;
+  cleanup(): Promise<void>;
+}> {
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL is required for this test and is not reachable at TEST_DATABASE_URL (${redactUrl(TEST_DATABASE_URL)}): ${String(err)}`);
+    throw new Error(
+      `PostgreSQL is required for this test and is not reachable at TEST_DATABASE_URL (${redactUrl(TEST_DATABASE_URL)}): ${String(err)}`,
+    );
   }
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();

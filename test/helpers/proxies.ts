@@ -2,7 +2,10 @@ import http from 'node:http';
 import net from 'node:net';
 
 /** A TCP proxy on a free loopback port that can be cut (connections dropped, new ones refused) and restored. */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+export async function startTcpProxy(target: {
+  host: string;
+  port: number;
+}): Promise<{ port: number; cut(): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let server: net.Server;
   let port = 0;
@@ -39,11 +42,17 @@ export type FaultMode = 'pass' | '503' | 'drop' | 'stall';
  * An HTTP proxy in front of an S3 server that fails a fraction of requests:
  * answering 503, dropping the connection, or stalling (never answering).
  */
-export async function startFlakyHttpProxy(target: string, options: { fraction: number; modes: FaultMode[]; seed?: number }): Promise<{ endpoint: string; failures: () => number; setFraction(f: number): void; close(): Promise<void> }> {
+export async function startFlakyHttpProxy(
+  target: string,
+  options: { fraction: number; modes: FaultMode[]; seed?: number },
+): Promise<{ endpoint: string; failures: () => number; setFraction(f: number): void; close(): Promise<void> }> {
   let seed = options.seed ?? 42;
   let fraction = options.fraction;
   let failures = 0;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
   const upstream = new URL(target);
   const stalled = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
@@ -52,7 +61,9 @@ export async function startFlakyHttpProxy(target: string, options: { fraction: n
       const mode = options.modes[Math.floor(random() * options.modes.length)] ?? '503';
       if (mode === '503') {
         req.resume();
-        res.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>injected</Message></Error>');
+        res
+          .writeHead(503, { 'content-type': 'application/xml' })
+          .end('<Error><Code>SlowDown</Code><Message>injected</Message></Error>');
         return;
       }
       if (mode === 'drop') {
@@ -65,10 +76,13 @@ export async function startFlakyHttpProxy(target: string, options: { fraction: n
         return;
       }
     }
-    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     forward.on('error', () => res.destroy());
     req.pipe(forward);
   });

@@ -30,9 +30,21 @@ export interface Approval {
 /** A dispute officer's request on the order, approved by a department head and a security head. */
 export async function approvedRequest(vault: TestVault, orderId: string): Promise<Approval> {
   const n = ++counter;
-  const staffToken = await vault.addPrincipal({ id: `officer-${process.pid}-${n}`, roles: ['dispute_staff'], department: 'disputes' });
-  const headToken = await vault.addPrincipal({ id: `head-${process.pid}-${n}`, roles: ['department_head'], department: 'disputes' });
-  const securityToken = await vault.addPrincipal({ id: `security-${process.pid}-${n}`, roles: ['security_head'], department: 'security' });
+  const staffToken = await vault.addPrincipal({
+    id: `officer-${process.pid}-${n}`,
+    roles: ['dispute_staff'],
+    department: 'disputes',
+  });
+  const headToken = await vault.addPrincipal({
+    id: `head-${process.pid}-${n}`,
+    roles: ['department_head'],
+    department: 'disputes',
+  });
+  const securityToken = await vault.addPrincipal({
+    id: `security-${process.pid}-${n}`,
+    roles: ['security_head'],
+    department: 'security',
+  });
   const filed = await request(vault.server)
     .post('/v1/access-requests')
     .set(bearer(staffToken))
@@ -40,14 +52,21 @@ export async function approvedRequest(vault: TestVault, orderId: string): Promis
   if (filed.status !== 201) throw new Error(`file request: ${filed.status} ${JSON.stringify(filed.body)}`);
   const requestId = filed.body.id as string;
   for (const token of [headToken, securityToken]) {
-    const res = await request(vault.server).post(`/v1/access-requests/${requestId}/decisions`).set(bearer(token)).send({ decision: 'approve', comment: 'ok' });
+    const res = await request(vault.server)
+      .post(`/v1/access-requests/${requestId}/decisions`)
+      .set(bearer(token))
+      .send({ decision: 'approve', comment: 'ok' });
     if (res.status !== 200) throw new Error(`decision: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return { staffToken, requestId };
 }
 
 /** GET the original audio; resolves with status and bytes. */
-export async function play(vault: TestVault, approval: Approval, recordingId: string): Promise<{ status: number; body: Buffer; code?: string }> {
+export async function play(
+  vault: TestVault,
+  approval: Approval,
+  recordingId: string,
+): Promise<{ status: number; body: Buffer; code?: string }> {
   const res = await request(vault.server)
     .get(`/v1/access-requests/${approval.requestId}/recordings/${recordingId}/audio`)
     .set(bearer(approval.staffToken))

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,10 +18,13 @@ export interface S3ServerOptions {
 }
 
 /** A real S3 protocol server (s3rver) on a free loopback port, with one fresh bucket. */
-export async function startS3Server(options: S3ServerOptions = {}): Promise<{ config: S3Config; stop(): Promise<void> }> {
+export async function startS3Server(
+  options: S3ServerOptions = {},
+): Promise<{ config: S3Config; stop(): Promise<void> }> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
   const bucket = `vault-${Math.random().toString(36).slice(2, 10)}`;
-  const running = options.process === 'own' ? await runOwnProcess(directory, bucket) : await runInProcess(directory, bucket);
+  const running =
+    options.process === 'own' ? await runOwnProcess(directory, bucket) : await runInProcess(directory, bucket);
   return {
     config: {
       endpoint: `http://127.0.0.1:${running.port}`,
@@ -44,7 +47,13 @@ interface Running {
 }
 
 async function runInProcess(directory: string, bucket: string): Promise<Running> {
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket }],
+  });
   const { port } = await server.run();
   return { port, close: () => server.close() };
 }
@@ -52,7 +61,11 @@ async function runInProcess(directory: string, bucket: string): Promise<Running>
 async function runOwnProcess(directory: string, bucket: string): Promise<Running> {
   const port = await freePort();
   const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
-  const child = spawn(process.execPath, [bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '-s', '--configure-bucket', bucket], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [bin, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '-s', '--configure-bucket', bucket],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   try {
     await waitForPort(port, child);

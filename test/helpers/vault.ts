@@ -1,21 +1,21 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import { parseKeks } from '../../src/crypto/keyring.js';
 import { getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Principal, Role } from '../../src/domain/principal.js';
 import { bootstrapAdmin } from '../../src/domain/principals.js';
 import { createIdGenerator } from '../../src/ids.js';
-import { createMetrics } from '../../src/metrics.js';
 import { createLogger } from '../../src/logger.js';
-import type { Writable } from 'node:stream';
+import { createMetrics } from '../../src/metrics.js';
 import type { BlobStore } from '../../src/store/blobs/blob-store.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { createS3BlobStore } from '../../src/store/blobs/s3.js';
@@ -44,12 +44,28 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
     const db = await openPglite();
     await migrate(db);
     const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
-    return { db, blobs, cleanup: async () => { await blobs.close(); await db.close(); } };
+    return {
+      db,
+      blobs,
+      cleanup: async () => {
+        await blobs.close();
+        await db.close();
+      },
+    };
   }
   const pg = await freshPostgresSchema();
   const s3 = await startS3Server();
   const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
-  return { db: pg.db, blobs, postgresSchema: pg.schema, cleanup: async () => { await blobs.close(); await s3.stop(); await pg.cleanup(); } };
+  return {
+    db: pg.db,
+    blobs,
+    postgresSchema: pg.schema,
+    cleanup: async () => {
+      await blobs.close();
+      await s3.stop();
+      await pg.cleanup();
+    },
+  };
 }
 
 export interface TestVault {
@@ -74,15 +90,25 @@ export async function fixedKeks(versions: number[] = [1]): Promise<string> {
 export async function startTestVault(
   pair: StorePair,
   env: Record<string, string> = {},
-  options: { stores?: Stores; /** capture the app's JSON log lines */ logStream?: Writable } = {},
+  options: { stores?: Stores /** capture the app's JSON log lines */; logStream?: Writable } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
   const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
-  const deps: DomainDeps = { config, db: stores.db, blobs: stores.blobs, keyring: parseKeks(config.keks ?? ''), clock, ids: await createIdGenerator(), metrics: createMetrics() };
+  const deps: DomainDeps = {
+    config,
+    db: stores.db,
+    blobs: stores.blobs,
+    keyring: parseKeks(config.keks ?? ''),
+    clock,
+    ids: await createIdGenerator(),
+    metrics: createMetrics(),
+  };
   await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
-  const logger = options.logStream ? createLogger({ level: 'trace', destination: options.logStream }) : pino({ level: 'silent' });
+  const logger = options.logStream
+    ? createLogger({ level: 'trace', destination: options.logStream })
+    : pino({ level: 'silent' });
   const app = createApp({ ...deps, logger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -98,7 +124,12 @@ export async function startTestVault(
     baseUrl,
     adminToken: TEST_ADMIN_TOKEN,
     async addPrincipal(p) {
-      const principal: Principal = { id: p.id, name: p.name ?? p.id, department: p.department ?? 'operations', roles: p.roles };
+      const principal: Principal = {
+        id: p.id,
+        name: p.name ?? p.id,
+        department: p.department ?? 'operations',
+        roles: p.roles,
+      };
       const res = await fetch(`${baseUrl}/v1/principals`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },

@@ -29,7 +29,8 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
       ['staffHead', ['dispute_staff', 'department_head', 'security_head'], 'disputes'],
       ['auditor', ['auditor'], 'audit'],
     ] as const;
-    for (const [name, roles, department] of cast) t[name] = await vault.addPrincipal({ id: `${name}-${tag}`, roles: [...roles], department });
+    for (const [name, roles, department] of cast)
+      t[name] = await vault.addPrincipal({ id: `${name}-${tag}`, roles: [...roles], department });
   });
   afterAll(async () => vault?.close());
 
@@ -37,7 +38,13 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     request(vault.server)
       .post('/v1/access-requests')
       .set(bearer(token))
-      .send({ orderId, purpose: 'dispute', reason: 'customer says the service was cut short', ticketRef: 'DSP-1042', ...body });
+      .send({
+        orderId,
+        purpose: 'dispute',
+        reason: 'customer says the service was cut short',
+        ticketRef: 'DSP-1042',
+        ...body,
+      });
   const decide = (token: string, id: string, decision: 'approve' | 'reject', comment = 'checked the ticket') =>
     request(vault.server).post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision, comment });
   const read = (token: string, id: string) => request(vault.server).get(`/v1/access-requests/${id}`).set(bearer(token));
@@ -83,21 +90,38 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.field).toBe(field);
     }
-    for (const purpose of ['dispute', 'safety', 'compliance_check', 'legal_request']) expect((await file(t.staff!, { purpose })).status).toBe(201);
+    for (const purpose of ['dispute', 'safety', 'compliance_check', 'legal_request'])
+      expect((await file(t.staff!, { purpose })).status).toBe(201);
   });
 
   it('is approved by a head of the requester department and a security head, in either order', async () => {
-    for (const [first, second] of [['dh', 'sh'], ['sh', 'dh']] as const) {
+    for (const [first, second] of [
+      ['dh', 'sh'],
+      ['sh', 'dh'],
+    ] as const) {
       const id = await newRequest();
       const a = await decide(t[first]!, id, 'approve', `ok from ${first}`);
       expect(a.status).toBe(200);
-      expect(a.body).toMatchObject({ status: 'pending', decisions: [{ deciderId: `${first}-${tag}`, decision: 'approve', countedAs: first === 'dh' ? 'department_head' : 'security_head', comment: `ok from ${first}` }] });
+      expect(a.body).toMatchObject({
+        status: 'pending',
+        decisions: [
+          {
+            deciderId: `${first}-${tag}`,
+            decision: 'approve',
+            countedAs: first === 'dh' ? 'department_head' : 'security_head',
+            comment: `ok from ${first}`,
+          },
+        ],
+      });
       expect(a.body.approvedAt).toBeUndefined();
       vault.clock.advance(60_000);
       const b = await decide(t[second]!, id, 'approve');
       expect(b.status).toBe(200);
       expect(b.body.status).toBe('approved');
-      expect(b.body.decisions.map((d: { countedAs: string }) => d.countedAs).sort()).toEqual(['department_head', 'security_head']);
+      expect(b.body.decisions.map((d: { countedAs: string }) => d.countedAs).sort()).toEqual([
+        'department_head',
+        'security_head',
+      ]);
       expect(b.body.approvedAt).toBe(vault.clock.now().toISOString());
       expect(b.body.grantExpiresAt).toBe(new Date(vault.clock.now().getTime() + 24 * HOUR).toISOString());
       expect((await read(t.staff!, id)).body).toEqual(b.body);
@@ -129,7 +153,10 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     const twice = await decide(t.sh!, id, 'approve');
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('already_decided');
-    expect((await read(t.staff!, id)).body).toMatchObject({ status: 'pending', decisions: [{ deciderId: `sh-${tag}` }] });
+    expect((await read(t.staff!, id)).body).toMatchObject({
+      status: 'pending',
+      decisions: [{ deciderId: `sh-${tag}` }],
+    });
   });
 
   it('counts a person holding both roles once', async () => {
@@ -140,7 +167,10 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('already_decided');
     const done = await decide(t.sh!, id, 'approve');
-    expect(done.body).toMatchObject({ status: 'approved', decisions: [{ countedAs: 'department_head' }, { countedAs: 'security_head' }] });
+    expect(done.body).toMatchObject({
+      status: 'approved',
+      decisions: [{ countedAs: 'department_head' }, { countedAs: 'security_head' }],
+    });
   });
 
   it('is rejected by one rejection, after which every decision is a conflict', async () => {
@@ -163,10 +193,16 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
 
   it('requires a decision and a comment', async () => {
     const id = await newRequest();
-    const noComment = await request(vault.server).post(`/v1/access-requests/${id}/decisions`).set(bearer(t.dh!)).send({ decision: 'approve' });
+    const noComment = await request(vault.server)
+      .post(`/v1/access-requests/${id}/decisions`)
+      .set(bearer(t.dh!))
+      .send({ decision: 'approve' });
     expect(noComment.status).toBe(400);
     expect(noComment.body.error.field).toBe('comment');
-    const bad = await request(vault.server).post(`/v1/access-requests/${id}/decisions`).set(bearer(t.dh!)).send({ decision: 'maybe', comment: 'x' });
+    const bad = await request(vault.server)
+      .post(`/v1/access-requests/${id}/decisions`)
+      .set(bearer(t.dh!))
+      .send({ decision: 'maybe', comment: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.field).toBe('decision');
     expect((await decide(t.dh!, 'req_unknown', 'approve')).status).toBe(404);
@@ -187,7 +223,9 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('request_expired');
     // The refusal did not roll back the mark: the row itself says expired now.
-    const [row] = await vault.deps.db.query<{ status: string }>('SELECT status FROM access_requests WHERE id = $1', [decided]);
+    const [row] = await vault.deps.db.query<{ status: string }>('SELECT status FROM access_requests WHERE id = $1', [
+      decided,
+    ]);
     expect(row?.status).toBe('expired');
     expect(await expireStaleRequests(vault.deps)).toBeGreaterThanOrEqual(1);
     expect(await expireStaleRequests(vault.deps)).toBe(0);
@@ -199,7 +237,8 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     const mine = await newRequest(t.staff!);
     const colleague = await newRequest(t.staff2!);
     const sales = await newRequest(t.salesStaff!);
-    const ids = async (token: string) => ((await list(token, `?orderId=${orderId}&limit=1000`)).body.requests as { id: string }[]).map((r) => r.id);
+    const ids = async (token: string) =>
+      ((await list(token, `?orderId=${orderId}&limit=1000`)).body.requests as { id: string }[]).map((r) => r.id);
 
     const staffSees = await ids(t.staff!);
     expect(staffSees).toContain(mine);
@@ -214,7 +253,8 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     expect(await ids(t.odh!)).toContain(sales);
     expect(await ids(t.odh!)).not.toContain(mine);
 
-    for (const who of ['auditor', 'sh'] as const) expect(await ids(t[who]!)).toEqual(expect.arrayContaining([mine, colleague, sales]));
+    for (const who of ['auditor', 'sh'] as const)
+      expect(await ids(t[who]!)).toEqual(expect.arrayContaining([mine, colleague, sales]));
     expect((await read(t.auditor!, sales)).status).toBe(200);
 
     const visit = await newVisit(vault);
@@ -222,7 +262,9 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     expect((await list(visit.platformToken)).status).toBe(403);
     expect((await read(visit.beauticianToken, mine)).status).toBe(403);
 
-    const pending = (await list(t.auditor!, `?orderId=${orderId}&status=pending&limit=1000`)).body.requests as { status: string }[];
+    const pending = (await list(t.auditor!, `?orderId=${orderId}&status=pending&limit=1000`)).body.requests as {
+      status: string;
+    }[];
     expect(pending.length).toBeGreaterThan(0);
     expect(pending.every((r) => r.status === 'pending')).toBe(true);
     expect((await list(t.auditor!, '?status=unknown')).status).toBe(400);
@@ -231,7 +273,14 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
 
   it('approves exactly once when the two heads sign at the same instant', async () => {
     const ids = await Promise.all(Array.from({ length: 8 }, () => newRequest()));
-    const results = await Promise.all(ids.flatMap((id) => [decide(t.dh!, id, 'approve'), decide(t.sh!, id, 'approve'), decide(t.both!, id, 'approve'), decide(t.dh!, id, 'approve')]));
+    const results = await Promise.all(
+      ids.flatMap((id) => [
+        decide(t.dh!, id, 'approve'),
+        decide(t.sh!, id, 'approve'),
+        decide(t.both!, id, 'approve'),
+        decide(t.dh!, id, 'approve'),
+      ]),
+    );
     for (const [i, id] of ids.entries()) {
       const mine = results.slice(i * 4, i * 4 + 4);
       // Exactly two decisions are recorded (dh at most once); every other attempt is a conflict, never an error.
@@ -261,7 +310,9 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     const res = await request(vault.server).get(`/v1/audit?orderId=${orderId}&limit=1000`).set(bearer(t.auditor!));
     expect(res.status).toBe(200);
     const entries = res.body.entries as { action: string; outcome: string; details: Record<string, unknown> }[];
-    const story = entries.filter((e) => e.details.requestId === id || (e.action === 'request.refused' && String(e.details.path).includes(id)));
+    const story = entries.filter(
+      (e) => e.details.requestId === id || (e.action === 'request.refused' && String(e.details.path).includes(id)),
+    );
     expect(story.map((e) => [e.action, e.outcome])).toEqual([
       ['access_request.filed', 'ok'],
       ['request.refused', 'refused'],

@@ -16,7 +16,9 @@ describe.each(STORE_PAIRS)('GET /v1/audit/verify after tampering on %s', (pair) 
     const auditor = await vault.addPrincipal({ id: 'verifier', roles: ['auditor'], department: 'audit' });
     expect((await request(vault.server).get('/v1/audit/verify').set(bearer(auditor))).body).toMatchObject({ ok: true });
     const trail = await request(vault.server).get(`/v1/audit?orderId=${visit.orderId}`).set(bearer(auditor));
-    const consentEntry = (trail.body.entries as { id: string; action: string }[]).find((e) => e.action === 'consent.recorded')!;
+    const consentEntry = (trail.body.entries as { id: string; action: string }[]).find(
+      (e) => e.action === 'consent.recorded',
+    )!;
     // Someone with database access rewrites who recorded the consent.
     await vault.deps.db.query(`UPDATE audit_log SET actor_id = 'someone-else' WHERE id = $1`, [consentEntry.id]);
     const res = await request(vault.server).get('/v1/audit/verify').set(bearer(auditor));
@@ -31,11 +33,15 @@ describe.each(STORE_PAIRS)('GET /v1/audit/verify after tampering on %s', (pair) 
     await vault.deps.db.query('DELETE FROM audit_log'); // start from a clean chain: the test above broke it on purpose
     await newVisit(vault);
     const first = await request(vault.server).get('/v1/audit/verify').set(bearer(auditor));
-    expect(first.body).toMatchObject({ ok: true, head: { id: expect.any(String), hash: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(first.body).toMatchObject({
+      ok: true,
+      head: { id: expect.any(String), hash: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
     const kept = first.body.head as { id: string; hash: string };
     await newVisit(vault);
 
-    const anchored = (id: string, hash: string) => request(vault.server).get(`/v1/audit/verify?anchorId=${id}&anchorHash=${hash}`).set(bearer(auditor));
+    const anchored = (id: string, hash: string) =>
+      request(vault.server).get(`/v1/audit/verify?anchorId=${id}&anchorHash=${hash}`).set(bearer(auditor));
     expect((await anchored(kept.id, kept.hash)).body).toMatchObject({ ok: true, anchor: 'matched' });
 
     // Someone with database access deletes the newest entries, the kept head among them: what is left still chains.
@@ -51,7 +57,12 @@ describe.each(STORE_PAIRS)('GET /v1/audit/verify after tampering on %s', (pair) 
 
   it('refuses an anchor without its hash, or a malformed one', async () => {
     const auditor = await vault.addPrincipal({ id: 'anchor-typo', roles: ['auditor'], department: 'audit' });
-    for (const q of ['anchorId=5', 'anchorHash=' + 'a'.repeat(64), 'anchorId=x&anchorHash=' + 'a'.repeat(64), 'anchorId=5&anchorHash=ABC']) {
+    for (const q of [
+      'anchorId=5',
+      `anchorHash=${'a'.repeat(64)}`,
+      `anchorId=x&anchorHash=${'a'.repeat(64)}`,
+      'anchorId=5&anchorHash=ABC',
+    ]) {
       const res = await request(vault.server).get(`/v1/audit/verify?${q}`).set(bearer(auditor));
       expect(res.status, q).toBe(400);
       expect(res.body.error.code, q).toBeTypeOf('string');

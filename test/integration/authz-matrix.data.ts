@@ -28,7 +28,14 @@ export interface MatrixRow {
   public?: boolean;
 }
 
-const MANAGERS_AND_STAFF = { staffOwn: 200, staffOther: 200, deptHeadSame: 200, deptHeadOther: 200, securityHead: 200, auditor: 200 } as const;
+const MANAGERS_AND_STAFF = {
+  staffOwn: 200,
+  staffOther: 200,
+  deptHeadSame: 200,
+  deptHeadOther: 200,
+  securityHead: 200,
+  auditor: 200,
+} as const;
 
 export const MATRIX: MatrixRow[] = [
   { route: 'GET /healthz', allowed: {}, public: true },
@@ -53,7 +60,10 @@ export const MATRIX: MatrixRow[] = [
   { route: 'POST /v1/access-requests', allowed: { staffOwn: 201, staffOther: 201 } },
   { route: 'GET /v1/access-requests', allowed: { ...MANAGERS_AND_STAFF } },
   // A request is readable by its requester, heads of the requester's department, security heads and auditors.
-  { route: 'GET /v1/access-requests/:id', allowed: { staffOwn: 200, deptHeadSame: 200, securityHead: 200, auditor: 200 } },
+  {
+    route: 'GET /v1/access-requests/:id',
+    allowed: { staffOwn: 200, deptHeadSame: 200, securityHead: 200, auditor: 200 },
+  },
   { route: 'POST /v1/access-requests/:id/decisions', allowed: { deptHeadSame: 200, securityHead: 200 } },
   { route: 'GET /v1/access-requests/:id/recordings/:recordingId/audio', allowed: { staffOwn: 200 } },
   { route: 'GET /v1/audit', allowed: { securityHead: 200, auditor: 200 } },

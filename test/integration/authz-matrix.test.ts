@@ -8,7 +8,7 @@ import { bearer, consent, registerOrder } from '../helpers/actors.js';
 import { uploadSealed } from '../helpers/recordings.js';
 import { servedRoutes } from '../helpers/routes.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
-import { ACTORS, expectedStatus, MATRIX, type Actor } from './authz-matrix.data.js';
+import { ACTORS, type Actor, expectedStatus, MATRIX } from './authz-matrix.data.js';
 
 interface Call {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -42,18 +42,30 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
     await add('auditor', ['auditor'], 'audit');
     ownOrder = await registerOrder(vault, token.platform!, 'm-beauticianOwn');
     await registerOrder(vault, token.platform!, 'm-beauticianOther');
-    for (const party of ['beautician', 'customer'] as const) await consent(vault, token.platform!, ownOrder.orderId, party);
-    const visit = { platformToken: token.platform!, beauticianToken: token.beauticianOwn!, beauticianId: 'm-beauticianOwn', ...ownOrder };
+    for (const party of ['beautician', 'customer'] as const)
+      await consent(vault, token.platform!, ownOrder.orderId, party);
+    const visit = {
+      platformToken: token.platform!,
+      beauticianToken: token.beauticianOwn!,
+      beauticianId: 'm-beauticianOwn',
+      ...ownOrder,
+    };
     sealedRecording = await uploadSealed(vault, visit);
     approvedRequest = await fileRequest();
     for (const decider of ['deptHeadSame', 'securityHead'] as const) {
-      await request(vault.server).post(`/v1/access-requests/${approvedRequest}/decisions`).set(bearer(token[decider]!)).send({ decision: 'approve', comment: 'ok' });
+      await request(vault.server)
+        .post(`/v1/access-requests/${approvedRequest}/decisions`)
+        .set(bearer(token[decider]!))
+        .send({ decision: 'approve', comment: 'ok' });
     }
   });
   afterAll(async () => vault?.close());
 
   async function fileRequest(): Promise<string> {
-    const res = await request(vault.server).post('/v1/access-requests').set(bearer(token.staffOwn!)).send({ orderId: ownOrder.orderId, purpose: 'dispute', reason: 'r', ticketRef: 'T' });
+    const res = await request(vault.server)
+      .post('/v1/access-requests')
+      .set(bearer(token.staffOwn!))
+      .send({ orderId: ownOrder.orderId, purpose: 'dispute', reason: 'r', ticketRef: 'T' });
     return res.body.id as string;
   }
 
@@ -61,9 +73,16 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
     const sodium = await getSodium();
     const contentKey = sodium.randombytes_buf(32);
     const sealed = toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(ownOrder.publicKey)!));
-    const res = await request(vault.server).post(`/v1/orders/${ownOrder.orderId}/recordings`).set(bearer(token.beauticianOwn!)).send({ sealedContentKey: sealed, mimeType: 'audio/ogg' });
+    const res = await request(vault.server)
+      .post(`/v1/orders/${ownOrder.orderId}/recordings`)
+      .set(bearer(token.beauticianOwn!))
+      .send({ sealedContentKey: sealed, mimeType: 'audio/ogg' });
     const recordingId = res.body.recordingId as string;
-    return { recordingId, chunk: (seq) => Buffer.from(encryptChunk({ contentKey, recordingId, seq, final: true, plaintext: new Uint8Array(10) })) };
+    return {
+      recordingId,
+      chunk: (seq) =>
+        Buffer.from(encryptChunk({ contentKey, recordingId, seq, final: true, plaintext: new Uint8Array(10) })),
+    };
   }
 
   /** A request for each route, with fresh resources where a success would change state. */
@@ -86,22 +105,46 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       case 'GET /v1/audit/verify':
         return { method: 'get', path: route.split(' ')[1]! };
       case 'POST /v1/principals':
-        return { method: 'post', path: '/v1/principals', json: { id: `new-${id}`, name: 'n', department: 'd', roles: ['auditor'] } };
+        return {
+          method: 'post',
+          path: '/v1/principals',
+          json: { id: `new-${id}`, name: 'n', department: 'd', roles: ['auditor'] },
+        };
       case 'DELETE /v1/principals/:id':
         await vault.addPrincipal({ id: `victim-${id}`, roles: ['auditor'] });
         return { method: 'delete', path: `/v1/principals/victim-${id}` };
       case 'POST /v1/orders':
-        return { method: 'post', path: '/v1/orders', json: { orderId: `mo-${id}`, beauticianId: 'm-beauticianOwn', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' } };
+        return {
+          method: 'post',
+          path: '/v1/orders',
+          json: {
+            orderId: `mo-${id}`,
+            beauticianId: 'm-beauticianOwn',
+            customerId: 'c',
+            scheduledAt: '2026-11-24T10:00:00Z',
+          },
+        };
       case 'POST /v1/orders/:orderId/consents':
-        return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/consents`, json: { party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' } };
+        return {
+          method: 'post',
+          path: `/v1/orders/${ownOrder.orderId}/consents`,
+          json: { party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' },
+        };
       case 'POST /v1/orders/:orderId/recordings':
-        return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/recordings`, json: { sealedContentKey: await sealedKey(), mimeType: 'audio/ogg' } };
+        return {
+          method: 'post',
+          path: `/v1/orders/${ownOrder.orderId}/recordings`,
+          json: { sealedContentKey: await sealedKey(), mimeType: 'audio/ogg' },
+        };
       case 'GET /v1/orders/:orderId/recordings':
         return { method: 'get', path: `/v1/orders/${ownOrder.orderId}/recordings` };
       case 'POST /v1/orders/:orderId/holds':
         return { method: 'post', path: `/v1/orders/${ownOrder.orderId}/holds`, json: { reason: 'complaint' } };
       case 'DELETE /v1/holds/:holdId': {
-        const hold = await request(vault.server).post(`/v1/orders/${ownOrder.orderId}/holds`).set(bearer(token.platform!)).send({ reason: 'legal' });
+        const hold = await request(vault.server)
+          .post(`/v1/orders/${ownOrder.orderId}/holds`)
+          .set(bearer(token.platform!))
+          .send({ reason: 'legal' });
         return { method: 'delete', path: `/v1/holds/${hold.body.id}` };
       }
       case 'PUT /v1/recordings/:recordingId/chunks/:seq': {
@@ -112,15 +155,27 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
         return { method: 'get', path: `/v1/recordings/${(await openRecording()).recordingId}/upload-state` };
       case 'POST /v1/recordings/:recordingId/complete': {
         const rec = await openRecording();
-        await request(vault.server).put(`/v1/recordings/${rec.recordingId}/chunks/0`).set(bearer(token.beauticianOwn!)).set('content-type', 'application/octet-stream').send(rec.chunk(0));
+        await request(vault.server)
+          .put(`/v1/recordings/${rec.recordingId}/chunks/0`)
+          .set(bearer(token.beauticianOwn!))
+          .set('content-type', 'application/octet-stream')
+          .send(rec.chunk(0));
         return { method: 'post', path: `/v1/recordings/${rec.recordingId}/complete`, json: { chunkCount: 1 } };
       }
       case 'POST /v1/access-requests':
-        return { method: 'post', path: '/v1/access-requests', json: { orderId: ownOrder.orderId, purpose: 'safety', reason: 'r', ticketRef: `T-${id}` } };
+        return {
+          method: 'post',
+          path: '/v1/access-requests',
+          json: { orderId: ownOrder.orderId, purpose: 'safety', reason: 'r', ticketRef: `T-${id}` },
+        };
       case 'GET /v1/access-requests/:id':
         return { method: 'get', path: `/v1/access-requests/${approvedRequest}` };
       case 'POST /v1/access-requests/:id/decisions':
-        return { method: 'post', path: `/v1/access-requests/${await fileRequest()}/decisions`, json: { decision: 'approve', comment: 'fine' } };
+        return {
+          method: 'post',
+          path: `/v1/access-requests/${await fileRequest()}/decisions`,
+          json: { decision: 'approve', comment: 'fine' },
+        };
       case 'GET /v1/access-requests/:id/recordings/:recordingId/audio':
         return { method: 'get', path: `/v1/access-requests/${approvedRequest}/recordings/${sealedRecording}/audio` };
       default:
@@ -131,8 +186,14 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
   it('has a row for every route the app serves', () => {
     const app = createApp({ ...vault.deps, logger: pino({ level: 'silent' }) });
     const rows = new Set(MATRIX.map((r) => r.route));
-    expect(servedRoutes(app).filter((r) => !rows.has(r)), 'routes without authorization rows').toEqual([]);
-    expect([...rows].filter((r) => !servedRoutes(app).includes(r)), 'rows for routes that do not exist').toEqual([]);
+    expect(
+      servedRoutes(app).filter((r) => !rows.has(r)),
+      'routes without authorization rows',
+    ).toEqual([]);
+    expect(
+      [...rows].filter((r) => !servedRoutes(app).includes(r)),
+      'rows for routes that do not exist',
+    ).toEqual([]);
   });
 
   it('answers every route × actor as the table says', async () => {
@@ -148,7 +209,10 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
         const res = await req;
         const want = expectedStatus(row, actor);
         checked++;
-        if (res.status !== want) mismatches.push(`${row.route} as ${actor}: got ${res.status}, want ${want} ${JSON.stringify(res.body?.error ?? '')}`);
+        if (res.status !== want)
+          mismatches.push(
+            `${row.route} as ${actor}: got ${res.status}, want ${want} ${JSON.stringify(res.body?.error ?? '')}`,
+          );
         if (res.status === 403) expect(res.body.error.code).toEqual(expect.any(String));
       }
     }

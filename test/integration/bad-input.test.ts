@@ -18,7 +18,10 @@ describe('bad input', () => {
     const sodium = await getSodium();
     const contentKey = sodium.randombytes_buf(32);
     const sealed = toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(visit.publicKey)!));
-    const res = await request(vault.server).post(`/v1/orders/${visit.orderId}/recordings`).set(bearer(visit.beauticianToken)).send({ sealedContentKey: sealed, mimeType: 'audio/ogg' });
+    const res = await request(vault.server)
+      .post(`/v1/orders/${visit.orderId}/recordings`)
+      .set(bearer(visit.beauticianToken))
+      .send({ sealedContentKey: sealed, mimeType: 'audio/ogg' });
     recordingId = res.body.recordingId;
     chunk0 = encryptChunk({ contentKey, recordingId, seq: 0, final: false, plaintext: fakeAudio(2000) });
     expect((await putChunk(0, chunk0)).status).toBe(201);
@@ -26,7 +29,11 @@ describe('bad input', () => {
   afterAll(async () => vault?.close());
 
   const putChunk = (seq: number | string, body: Uint8Array | string, type = 'application/octet-stream') =>
-    request(vault.server).put(`/v1/recordings/${recordingId}/chunks/${seq}`).set(bearer(visit.beauticianToken)).set('content-type', type).send(typeof body === 'string' ? body : Buffer.from(body));
+    request(vault.server)
+      .put(`/v1/recordings/${recordingId}/chunks/${seq}`)
+      .set(bearer(visit.beauticianToken))
+      .set('content-type', type)
+      .send(typeof body === 'string' ? body : Buffer.from(body));
 
   const postJson = (path: string, token: string, body: string, type = 'application/json') =>
     request(vault.server).post(path).set(bearer(token)).set('content-type', type).send(body);
@@ -46,36 +53,191 @@ describe('bad input', () => {
     if (field) expect(res.body.error.field).toBe(field);
   };
 
-  const order = () => ({ orderId: 'o-bad-1', beauticianId: visit.beauticianId, customerId: 'c1', scheduledAt: '2026-11-24T10:00:00Z' });
+  const order = () => ({
+    orderId: 'o-bad-1',
+    beauticianId: visit.beauticianId,
+    customerId: 'c1',
+    scheduledAt: '2026-11-24T10:00:00Z',
+  });
   const long = 'a'.repeat(10_000);
 
   const jsonCases: [string, () => Promise<request.Response>, number, string?][] = [
     ['malformed JSON', () => postJson('/v1/orders', visit.platformToken, '{"orderId": '), 400, 'body'],
     ['a JSON array', () => postJson('/v1/orders', visit.platformToken, '[1,2]'), 400],
     ['a JSON string', () => postJson('/v1/orders', visit.platformToken, '"x"'), 400],
-    ['orderId a number', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 42 })), 400, 'orderId'],
-    ['unknown field', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), admin: true })), 400, 'admin'],
-    ['empty orderId', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: '' })), 400, 'orderId'],
-    ['10 kB orderId', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: long })), 400, 'orderId'],
-    ['orderId with /', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a/b' })), 400, 'orderId'],
-    ['orderId with ..', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a..b' })), 400, 'orderId'],
-    ['orderId with NUL', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a\u0000b' })), 400, 'orderId'],
-    ['unicode orderId', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'zakázka-1' })), 400, 'orderId'],
-    ['scheduledAt not a time', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), scheduledAt: 'tomorrow' })), 400, 'scheduledAt'],
-    ['missing customerId', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), customerId: undefined })), 400, 'customerId'],
-    ['JSON sent as text/plain', () => postJson('/v1/orders', visit.platformToken, JSON.stringify(order()), 'text/plain'), 415, 'content-type'],
-    ['body over 16 kB', () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), customerId: 'x'.repeat(20_000) })), 413],
-    ['unknown role', () => postJson('/v1/principals', vault.adminToken, JSON.stringify({ id: 'p-bad', name: 'n', department: 'd', roles: ['root'] })), 400, 'roles.0'],
-    ['empty roles', () => postJson('/v1/principals', vault.adminToken, JSON.stringify({ id: 'p-bad', name: 'n', department: 'd', roles: [] })), 400, 'roles'],
-    ['consent party unknown', () => postJson(`/v1/orders/${visit.orderId}/consents`, visit.platformToken, JSON.stringify({ party: 'dog', decision: 'consent', mode: 'explicit', appVersion: '1' })), 400, 'party'],
-    ['consent for unknown order', () => postJson('/v1/orders/no-such-order/consents', visit.platformToken, JSON.stringify({ party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' })), 404],
-    ['sealed key too short', () => postJson(`/v1/orders/${visit.orderId}/recordings`, visit.beauticianToken, JSON.stringify({ sealedContentKey: 'AAAA', mimeType: 'audio/ogg' })), 400, 'sealedContentKey'],
-    ['sealed key with padding', () => postJson(`/v1/orders/${visit.orderId}/recordings`, visit.beauticianToken, JSON.stringify({ sealedContentKey: `${'A'.repeat(107)}=`, mimeType: 'audio/ogg' })), 400, 'sealedContentKey'],
-    ['mime type not audio', () => postJson(`/v1/orders/${visit.orderId}/recordings`, visit.beauticianToken, JSON.stringify({ sealedContentKey: 'A'.repeat(107), mimeType: 'text/html' })), 400, 'mimeType'],
-    ['chunkCount zero', () => postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: 0 })), 400, 'chunkCount'],
-    ['chunkCount a string', () => postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: '3' })), 400, 'chunkCount'],
-    ['chunkCount fractional', () => postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: 1.5 })), 400, 'chunkCount'],
-    ['complete unknown recording', () => postJson('/v1/recordings/rec_nope/complete', visit.beauticianToken, JSON.stringify({ chunkCount: 1 })), 404],
+    [
+      'orderId a number',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 42 })),
+      400,
+      'orderId',
+    ],
+    [
+      'unknown field',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), admin: true })),
+      400,
+      'admin',
+    ],
+    [
+      'empty orderId',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: '' })),
+      400,
+      'orderId',
+    ],
+    [
+      '10 kB orderId',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: long })),
+      400,
+      'orderId',
+    ],
+    [
+      'orderId with /',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a/b' })),
+      400,
+      'orderId',
+    ],
+    [
+      'orderId with ..',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a..b' })),
+      400,
+      'orderId',
+    ],
+    [
+      'orderId with NUL',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'a\u0000b' })),
+      400,
+      'orderId',
+    ],
+    [
+      'unicode orderId',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), orderId: 'zakázka-1' })),
+      400,
+      'orderId',
+    ],
+    [
+      'scheduledAt not a time',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), scheduledAt: 'tomorrow' })),
+      400,
+      'scheduledAt',
+    ],
+    [
+      'missing customerId',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), customerId: undefined })),
+      400,
+      'customerId',
+    ],
+    [
+      'JSON sent as text/plain',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify(order()), 'text/plain'),
+      415,
+      'content-type',
+    ],
+    [
+      'body over 16 kB',
+      () => postJson('/v1/orders', visit.platformToken, JSON.stringify({ ...order(), customerId: 'x'.repeat(20_000) })),
+      413,
+    ],
+    [
+      'unknown role',
+      () =>
+        postJson(
+          '/v1/principals',
+          vault.adminToken,
+          JSON.stringify({ id: 'p-bad', name: 'n', department: 'd', roles: ['root'] }),
+        ),
+      400,
+      'roles.0',
+    ],
+    [
+      'empty roles',
+      () =>
+        postJson(
+          '/v1/principals',
+          vault.adminToken,
+          JSON.stringify({ id: 'p-bad', name: 'n', department: 'd', roles: [] }),
+        ),
+      400,
+      'roles',
+    ],
+    [
+      'consent party unknown',
+      () =>
+        postJson(
+          `/v1/orders/${visit.orderId}/consents`,
+          visit.platformToken,
+          JSON.stringify({ party: 'dog', decision: 'consent', mode: 'explicit', appVersion: '1' }),
+        ),
+      400,
+      'party',
+    ],
+    [
+      'consent for unknown order',
+      () =>
+        postJson(
+          '/v1/orders/no-such-order/consents',
+          visit.platformToken,
+          JSON.stringify({ party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' }),
+        ),
+      404,
+    ],
+    [
+      'sealed key too short',
+      () =>
+        postJson(
+          `/v1/orders/${visit.orderId}/recordings`,
+          visit.beauticianToken,
+          JSON.stringify({ sealedContentKey: 'AAAA', mimeType: 'audio/ogg' }),
+        ),
+      400,
+      'sealedContentKey',
+    ],
+    [
+      'sealed key with padding',
+      () =>
+        postJson(
+          `/v1/orders/${visit.orderId}/recordings`,
+          visit.beauticianToken,
+          JSON.stringify({ sealedContentKey: `${'A'.repeat(107)}=`, mimeType: 'audio/ogg' }),
+        ),
+      400,
+      'sealedContentKey',
+    ],
+    [
+      'mime type not audio',
+      () =>
+        postJson(
+          `/v1/orders/${visit.orderId}/recordings`,
+          visit.beauticianToken,
+          JSON.stringify({ sealedContentKey: 'A'.repeat(107), mimeType: 'text/html' }),
+        ),
+      400,
+      'mimeType',
+    ],
+    [
+      'chunkCount zero',
+      () =>
+        postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: 0 })),
+      400,
+      'chunkCount',
+    ],
+    [
+      'chunkCount a string',
+      () =>
+        postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: '3' })),
+      400,
+      'chunkCount',
+    ],
+    [
+      'chunkCount fractional',
+      () =>
+        postJson(`/v1/recordings/${recordingId}/complete`, visit.beauticianToken, JSON.stringify({ chunkCount: 1.5 })),
+      400,
+      'chunkCount',
+    ],
+    [
+      'complete unknown recording',
+      () => postJson('/v1/recordings/rec_nope/complete', visit.beauticianToken, JSON.stringify({ chunkCount: 1 })),
+      404,
+    ],
   ];
 
   const chunkCases: [string, () => Promise<request.Response>, number, string?][] = [
@@ -90,12 +252,45 @@ describe('bad input', () => {
     ['wrong version byte', () => putChunk(1, Uint8Array.from([2, ...chunk0.subarray(1)])), 400, 'body'],
     ['chunk shorter than header and tag', () => putChunk(1, chunk0.subarray(0, 40)), 400, 'body'],
     ['chunk over the limit', () => putChunk(1, new Uint8Array(65_537).fill(1)), 413],
-    ['recording id with ..', () => request(vault.server).put('/v1/recordings/a..b/chunks/1').set(bearer(visit.beauticianToken)).set('content-type', 'application/octet-stream').send(Buffer.from(chunk0)), 400, 'recordingId'],
-    ['recording id with encoded /', () => request(vault.server).get('/v1/recordings/a%2Fb/upload-state').set(bearer(visit.beauticianToken)), 400, 'recordingId'],
-    ['recording id with NUL', () => request(vault.server).get('/v1/recordings/a%00b/upload-state').set(bearer(visit.beauticianToken)), 400, 'recordingId'],
-    ['10 kB recording id', () => request(vault.server).get(`/v1/recordings/${long}/upload-state`).set(bearer(visit.beauticianToken)), 400, 'recordingId'],
-    ['path traversal', () => request(vault.server).get('/v1/recordings/../../etc/passwd').set(bearer(visit.beauticianToken)), 404],
-    ['audit limit not a number', () => request(vault.server).get('/v1/audit?limit=abc').set(bearer(vault.adminToken)), 403],
+    [
+      'recording id with ..',
+      () =>
+        request(vault.server)
+          .put('/v1/recordings/a..b/chunks/1')
+          .set(bearer(visit.beauticianToken))
+          .set('content-type', 'application/octet-stream')
+          .send(Buffer.from(chunk0)),
+      400,
+      'recordingId',
+    ],
+    [
+      'recording id with encoded /',
+      () => request(vault.server).get('/v1/recordings/a%2Fb/upload-state').set(bearer(visit.beauticianToken)),
+      400,
+      'recordingId',
+    ],
+    [
+      'recording id with NUL',
+      () => request(vault.server).get('/v1/recordings/a%00b/upload-state').set(bearer(visit.beauticianToken)),
+      400,
+      'recordingId',
+    ],
+    [
+      '10 kB recording id',
+      () => request(vault.server).get(`/v1/recordings/${long}/upload-state`).set(bearer(visit.beauticianToken)),
+      400,
+      'recordingId',
+    ],
+    [
+      'path traversal',
+      () => request(vault.server).get('/v1/recordings/../../etc/passwd').set(bearer(visit.beauticianToken)),
+      404,
+    ],
+    [
+      'audit limit not a number',
+      () => request(vault.server).get('/v1/audit?limit=abc').set(bearer(vault.adminToken)),
+      403,
+    ],
   ];
 
   it.each([...jsonCases, ...chunkCases])('%s → 4xx', async (_name, send, status, field) => {
@@ -107,7 +302,13 @@ describe('bad input', () => {
 
   it('rejects bad audit queries from an auditor', async () => {
     const auditor = await vault.addPrincipal({ id: 'aud-bad', roles: ['auditor'] });
-    for (const [qs, field] of [['limit=abc', 'limit'], ['limit=0', 'limit'], ['after=-1', 'after'], ['orderId=a/b', 'orderId'], ['bogus=1', 'bogus']] as const) {
+    for (const [qs, field] of [
+      ['limit=abc', 'limit'],
+      ['limit=0', 'limit'],
+      ['after=-1', 'after'],
+      ['orderId=a/b', 'orderId'],
+      ['bogus=1', 'bogus'],
+    ] as const) {
       expectError(await request(vault.server).get(`/v1/audit?${qs}`).set(bearer(auditor)), 400, field);
     }
   });

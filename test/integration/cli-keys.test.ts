@@ -19,7 +19,11 @@ describe('keys CLI', () => {
   async function run(args: string[], deps: DomainDeps): Promise<string[]> {
     const lines: string[] = [];
     const program = new Command().exitOverride();
-    registerKeysCommands(program, { openDeps: async () => ({ ...deps, close: async () => undefined }), out: (l) => lines.push(l), actorId: 'cli:test' });
+    registerKeysCommands(program, {
+      openDeps: async () => ({ ...deps, close: async () => undefined }),
+      out: (l) => lines.push(l),
+      actorId: 'cli:test',
+    });
     await program.parseAsync(['node', 'vault', ...args]);
     return lines;
   }
@@ -31,10 +35,20 @@ describe('keys CLI', () => {
 
   it('reports status, rewraps under the newest KEK, and audits it as the CLI user', async () => {
     const rotated: DomainDeps = { ...vault.deps, keyring: parseKeks(await fixedKeks([1, 2])) };
-    expect(await run(['keys', 'status'], rotated)).toEqual(['configured KEK versions: 1, 2 (current: 2)', 'version 1: 2 order keys']);
-    expect(await run(['keys', 'rewrap', '--batch-size', '1'], rotated)).toEqual(['rewrapped 2 order keys under KEK version 2']);
-    expect(await run(['keys', 'status'], rotated)).toEqual(['configured KEK versions: 1, 2 (current: 2)', 'version 2: 2 order keys']);
-    const [entry] = await vault.deps.db.query<{ actor_id: string }>(`SELECT actor_id FROM audit_log WHERE action = 'keys.rewrapped' LIMIT 1`);
+    expect(await run(['keys', 'status'], rotated)).toEqual([
+      'configured KEK versions: 1, 2 (current: 2)',
+      'version 1: 2 order keys',
+    ]);
+    expect(await run(['keys', 'rewrap', '--batch-size', '1'], rotated)).toEqual([
+      'rewrapped 2 order keys under KEK version 2',
+    ]);
+    expect(await run(['keys', 'status'], rotated)).toEqual([
+      'configured KEK versions: 1, 2 (current: 2)',
+      'version 2: 2 order keys',
+    ]);
+    const [entry] = await vault.deps.db.query<{ actor_id: string }>(
+      `SELECT actor_id FROM audit_log WHERE action = 'keys.rewrapped' LIMIT 1`,
+    );
     expect(entry?.actor_id).toBe('cli:test');
   });
 

@@ -22,7 +22,11 @@ describe('vault CLI', () => {
 
   async function cli(...args: string[]): Promise<string[]> {
     const lines: string[] = [];
-    const program = buildProgram({ openDeps: async () => ({ ...vault.deps, close: async () => undefined }), out: (l) => lines.push(l), actorId: 'cli:ops' });
+    const program = buildProgram({
+      openDeps: async () => ({ ...vault.deps, close: async () => undefined }),
+      out: (l) => lines.push(l),
+      actorId: 'cli:ops',
+    });
     // A usage error throws instead of exiting the test process, at every level of subcommands.
     const quiet = (c: Command): void => {
       c.exitOverride().configureOutput({ writeErr: () => undefined });
@@ -34,15 +38,34 @@ describe('vault CLI', () => {
   }
 
   it('adds, lists and revokes principals, audited as the CLI user', async () => {
-    const [token] = await cli('principal', 'add', '--id', 'cli-auditor', '--name', 'Ann Auditor', '--department', 'audit', '--roles', 'auditor');
-    const rows = await vault.deps.db.query<{ token_hash: string }>(`SELECT token_hash FROM tokens WHERE principal_id = 'cli-auditor'`);
+    const [token] = await cli(
+      'principal',
+      'add',
+      '--id',
+      'cli-auditor',
+      '--name',
+      'Ann Auditor',
+      '--department',
+      'audit',
+      '--roles',
+      'auditor',
+    );
+    const rows = await vault.deps.db.query<{ token_hash: string }>(
+      `SELECT token_hash FROM tokens WHERE principal_id = 'cli-auditor'`,
+    );
     expect(rows[0]?.token_hash).toBe(hashToken(token!));
     expect(await cli('principal', 'list')).toContain('cli-auditor\taudit\tauditor\tactive\tAnn Auditor');
     expect(await cli('principal', 'revoke', 'cli-auditor')).toEqual(['revoked cli-auditor']);
-    expect((await cli('principal', 'list')).some((l) => l.startsWith('cli-auditor') && l.includes('revoked'))).toBe(true);
-    const actors = await vault.deps.db.query<{ actor_id: string }>(`SELECT actor_id FROM audit_log WHERE action IN ('principal.created', 'principal.revoked') AND details->>'principalId' = 'cli-auditor'`);
+    expect((await cli('principal', 'list')).some((l) => l.startsWith('cli-auditor') && l.includes('revoked'))).toBe(
+      true,
+    );
+    const actors = await vault.deps.db.query<{ actor_id: string }>(
+      `SELECT actor_id FROM audit_log WHERE action IN ('principal.created', 'principal.revoked') AND details->>'principalId' = 'cli-auditor'`,
+    );
     expect(actors.map((a) => a.actor_id)).toEqual(['cli:ops', 'cli:ops']);
-    await expect(cli('principal', 'add', '--id', 'x', '--name', 'x', '--department', 'x', '--roles', 'root')).rejects.toThrow(/unknown roles: root/);
+    await expect(
+      cli('principal', 'add', '--id', 'x', '--name', 'x', '--department', 'x', '--roles', 'root'),
+    ).rejects.toThrow(/unknown roles: root/);
   });
 
   it('verifies and exports the audit chain, and lists recordings', async () => {
@@ -54,7 +77,9 @@ describe('vault CLI', () => {
     const [again] = await cli('audit', 'verify', '--anchor', `${checked.head.id}:${checked.head.hash}`);
     expect(JSON.parse(again!)).toMatchObject({ ok: true, anchor: 'matched' });
     await expect(cli('audit', 'verify', '--anchor', 'not-an-anchor')).rejects.toThrow(/--anchor takes id:hash/);
-    const exported = (await cli('audit', 'export', '--order', visit.orderId)).map((l) => JSON.parse(l) as { action: string });
+    const exported = (await cli('audit', 'export', '--order', visit.orderId)).map(
+      (l) => JSON.parse(l) as { action: string },
+    );
     expect(exported.map((e) => e.action)).toEqual(expect.arrayContaining(['order.registered', 'recording.sealed']));
     const [line] = await cli('recordings', 'list', '--order', visit.orderId);
     expect(JSON.parse(line!)).toMatchObject({ recordingId: rec, status: 'sealed' });
@@ -68,7 +93,24 @@ describe('vault CLI', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-cli-'));
     try {
       const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]) };
-      const added = await run('npx', ['tsx', 'src/cli/main.ts', 'principal', 'add', '--id', 'first-admin', '--name', 'First', '--department', 'it', '--roles', 'admin'], { env });
+      const added = await run(
+        'npx',
+        [
+          'tsx',
+          'src/cli/main.ts',
+          'principal',
+          'add',
+          '--id',
+          'first-admin',
+          '--name',
+          'First',
+          '--department',
+          'it',
+          '--roles',
+          'admin',
+        ],
+        { env },
+      );
       expect(added.stdout.trim()).toMatch(/^vv_[A-Za-z0-9_-]{43}$/);
       const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'principal', 'list'], { env });
       expect(listed.stdout).toContain('first-admin');

@@ -16,14 +16,21 @@ describe('npm run demo', () => {
   }, 120_000);
 
   it('makes its audio in code when ffmpeg is not installed', async () => {
-    const { stdout } = await run('npx', ['tsx', 'scripts/demo.ts'], { timeout: 90_000, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, FFMPEG_PATH: '/nonexistent/ffmpeg' } });
+    const { stdout } = await run('npx', ['tsx', 'scripts/demo.ts'], {
+      timeout: 90_000,
+      maxBuffer: 4 * 1024 * 1024,
+      env: { ...process.env, FFMPEG_PATH: '/nonexistent/ffmpeg' },
+    });
     expect(stdout).toContain('generated WAV (ffmpeg not found)');
     expect(stdout).toContain('identical to what the phone recorded: true');
     expect(stdout.trim().endsWith('demo complete')).toBe(true);
   }, 120_000);
 
   it('exits non-zero and names the step when one fails (here: the vault cannot start on a bad setting)', async () => {
-    const failed = await run('npx', ['tsx', 'scripts/demo.ts'], { timeout: 60_000, env: { ...process.env, VAULT_RETENTION: 'forever' } }).then(
+    const failed = await run('npx', ['tsx', 'scripts/demo.ts'], {
+      timeout: 60_000,
+      env: { ...process.env, VAULT_RETENTION: 'forever' },
+    }).then(
       () => null,
       (err: { code?: number; stderr?: string }) => err,
     );

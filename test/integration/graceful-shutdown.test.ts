@@ -1,17 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
-import { getSodium } from '../../src/crypto/sodium.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { getSodium } from '../../src/crypto/sodium.js';
 import { freePort } from '../helpers/ports.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_shutdown-test-admin-token-0123456789';
-
 
 /** SIGTERM: stop accepting, let the in-flight upload and audio stream finish, close the stores, exit 0. */
 describe('graceful shutdown of the real server process', () => {
@@ -25,11 +24,21 @@ describe('graceful shutdown of the real server process', () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     child = spawn('node', ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, PORT: String(port), VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]), VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        VAULT_DATA_DIR: dataDir,
+        VAULT_KEKS: await fixedKeks([1]),
+        VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -41,7 +50,11 @@ describe('graceful shutdown of the real server process', () => {
   });
 
   const api = async (method: string, p: string, token: string, body?: unknown) => {
-    const res = await fetch(`${base}${p}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${base}${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
 
@@ -54,34 +67,79 @@ describe('graceful shutdown of the real server process', () => {
   });
 
   it('finishes a half-sent chunk upload and a half-read audio stream after SIGTERM, then exits 0', async () => {
-    const principal = async (id: string, roles: string[], department = 'ops') => (await api('POST', '/v1/principals', ADMIN, { id, name: id, department, roles })).body.token as string;
+    const principal = async (id: string, roles: string[], department = 'ops') =>
+      (await api('POST', '/v1/principals', ADMIN, { id, name: id, department, roles })).body.token as string;
     const platform = await principal('plat', ['platform']);
     const beautician = await principal('beaut', ['beautician']);
     const officer = await principal('officer', ['dispute_staff'], 'disputes');
     const head = await principal('head', ['department_head'], 'disputes');
     const security = await principal('security', ['security_head'], 'security');
-    const order = await api('POST', '/v1/orders', platform, { orderId: 'o1', beauticianId: 'beaut', customerId: 'c1', scheduledAt: '2026-11-24T10:00:00Z' });
-    for (const party of ['beautician', 'customer']) await api('POST', '/v1/orders/o1/consents', platform, { party, decision: 'consent', mode: 'explicit', appVersion: '1' });
+    const order = await api('POST', '/v1/orders', platform, {
+      orderId: 'o1',
+      beauticianId: 'beaut',
+      customerId: 'c1',
+      scheduledAt: '2026-11-24T10:00:00Z',
+    });
+    for (const party of ['beautician', 'customer'])
+      await api('POST', '/v1/orders/o1/consents', platform, {
+        party,
+        decision: 'consent',
+        mode: 'explicit',
+        appVersion: '1',
+      });
     const phone = new PhoneClient({ baseUrl: base, token: beautician });
 
     // A sealed, approved recording large enough that a paused reader holds its stream open.
     const audio = Buffer.alloc(6 * 1024 * 1024);
     for (let i = 0; i < audio.length; i++) audio[i] = (i * 31 + (i >> 9)) & 0xff;
-    const played = await phone.startRecording({ orderId: 'o1', orderPublicKey: order.body.publicKey as string, mimeType: 'audio/wav' });
+    const played = await phone.startRecording({
+      orderId: 'o1',
+      orderPublicKey: order.body.publicKey as string,
+      mimeType: 'audio/wav',
+    });
     const playedChunks = played.encrypt(splitIntoChunks(audio, 512 * 1024));
     await played.uploadMissing(playedChunks);
     await played.complete(playedChunks.length);
-    const filed = await api('POST', '/v1/access-requests', officer, { orderId: 'o1', purpose: 'dispute', reason: 'complaint', ticketRef: 'T-1' });
-    for (const token of [head, security]) expect((await api('POST', `/v1/access-requests/${filed.body.id as string}/decisions`, token, { decision: 'approve', comment: 'ok' })).status).toBe(200);
+    const filed = await api('POST', '/v1/access-requests', officer, {
+      orderId: 'o1',
+      purpose: 'dispute',
+      reason: 'complaint',
+      ticketRef: 'T-1',
+    });
+    for (const token of [head, security])
+      expect(
+        (
+          await api('POST', `/v1/access-requests/${filed.body.id as string}/decisions`, token, {
+            decision: 'approve',
+            comment: 'ok',
+          })
+        ).status,
+      ).toBe(200);
 
-    const upload = await phone.startRecording({ orderId: 'o1', orderPublicKey: order.body.publicKey as string, mimeType: 'audio/ogg' });
+    const upload = await phone.startRecording({
+      orderId: 'o1',
+      orderPublicKey: order.body.publicKey as string,
+      mimeType: 'audio/ogg',
+    });
     const sodium = await getSodium();
-    const chunk = Buffer.from(encryptChunk({ contentKey: sodium.randombytes_buf(32), recordingId: upload.recordingId, seq: 0, final: true, plaintext: new Uint8Array(200_000) }));
+    const chunk = Buffer.from(
+      encryptChunk({
+        contentKey: sodium.randombytes_buf(32),
+        recordingId: upload.recordingId,
+        seq: 0,
+        final: true,
+        plaintext: new Uint8Array(200_000),
+      }),
+    );
 
     // The stream: read its first bytes, then stop reading until after SIGTERM.
     const stream = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http
-        .get(`${base}/v1/access-requests/${filed.body.id as string}/recordings/${played.recordingId}/audio`, { headers: { authorization: `Bearer ${officer}` } }, resolve)
+        .get(
+          `${base}/v1/access-requests/${filed.body.id as string}/recordings/${played.recordingId}/audio`,
+          { headers: { authorization: `Bearer ${officer}` } },
+          resolve,
+        )
         .on('error', reject);
     });
     expect(stream.statusCode).toBe(200);
@@ -93,7 +151,13 @@ describe('graceful shutdown of the real server process', () => {
       });
       stream.on('end', () => resolve(Buffer.concat(received)));
       stream.on('error', reject);
-      stream.on('aborted', () => reject(new Error(`the audio stream was cut after ${received.reduce((n, b) => n + b.length, 0)} bytes at ${new Date().toISOString()}`)));
+      stream.on('aborted', () =>
+        reject(
+          new Error(
+            `the audio stream was cut after ${received.reduce((n, b) => n + b.length, 0)} bytes at ${new Date().toISOString()}`,
+          ),
+        ),
+      );
     });
     await new Promise((r) => setTimeout(r, 200));
 
@@ -101,7 +165,11 @@ describe('graceful shutdown of the real server process', () => {
     const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(`${base}/v1/recordings/${upload.recordingId}/chunks/0`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${beautician}`, 'content-type': 'application/octet-stream', 'content-length': String(chunk.length) },
+        headers: {
+          authorization: `Bearer ${beautician}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(chunk.length),
+        },
       });
       req.on('response', (res) => {
         let body = '';

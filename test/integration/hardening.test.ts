@@ -19,7 +19,11 @@ describe('hardening', () => {
   });
 
   it('gives the console its own strict CSP, uncached and without referrer, and leaves the API CSP alone', async () => {
-    for (const [path, type] of [['/console', 'text/html'], ['/console/app.js', 'text/javascript'], ['/console/styles.css', 'text/css']] as const) {
+    for (const [path, type] of [
+      ['/console', 'text/html'],
+      ['/console/app.js', 'text/javascript'],
+      ['/console/styles.css', 'text/css'],
+    ] as const) {
       const res = await request(vault.server).get(path);
       expect(res.status, path).toBe(200);
       expect(res.headers['content-type'], path).toBe(`${type}; charset=utf-8`);
@@ -35,31 +39,44 @@ describe('hardening', () => {
     expect(html, 'no inline script or style').not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);
     // A valid token: a failed authentication here would count toward the limit tested below.
     for (const path of ['/v1/audit', '/healthz', '/console/nope']) {
-      expect((await request(vault.server).get(path).set(bearer(vault.adminToken))).headers['content-security-policy'], path).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(
+        (await request(vault.server).get(path).set(bearer(vault.adminToken))).headers['content-security-policy'],
+        path,
+      ).toBe("default-src 'none';frame-ancestors 'none'");
     }
   });
 
   it('counts HTTP answers by route pattern in /metrics', async () => {
     await request(vault.server).get('/v1/recordings/rec_x/upload-state').set(bearer(vault.adminToken));
     const text = (await request(vault.server).get('/metrics')).text;
-    expect(text).toContain('vault_http_requests_total{method="GET",route="/v1/recordings/:recordingId/upload-state",status="403"} 1');
+    expect(text).toContain(
+      'vault_http_requests_total{method="GET",route="/v1/recordings/:recordingId/upload-state",status="403"} 1',
+    );
     expect(text).not.toContain('rec_x');
   });
 
   it('never counts valid tokens, not even many in flight at once', async () => {
     const auditor = await vault.addPrincipal({ id: 'busy-auditor', roles: ['auditor'] });
-    const answers = await Promise.all(Array.from({ length: 150 }, () => request(vault.server).get('/v1/audit?limit=1').set(bearer(auditor))));
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, () => request(vault.server).get('/v1/audit?limit=1').set(bearer(auditor))),
+    );
     expect(answers.map((a) => a.status).filter((s) => s !== 200)).toEqual([]);
   });
 
   it('answers 429 to failed authentications past 100 from one address, while valid tokens still work', async () => {
     for (let i = 0; i < 100; i++) {
-      expect((await request(vault.server).get('/v1/audit').set(bearer(`vv_guess-${String(i).padStart(24, '0')}`))).status).toBe(401);
+      expect(
+        (
+          await request(vault.server)
+            .get('/v1/audit')
+            .set(bearer(`vv_guess-${String(i).padStart(24, '0')}`))
+        ).status,
+      ).toBe(401);
     }
     const res = await request(vault.server).get('/v1/audit').set(bearer('vv_guess-one-more-000000000000000'));
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('rate_limited');
-    expect(res.headers['ratelimit-policy'] ?? res.headers['ratelimit']).toBeDefined();
+    expect(res.headers['ratelimit-policy'] ?? res.headers.ratelimit).toBeDefined();
     expect((await request(vault.server).get('/v1/audit').set('authorization', 'Basic nope')).status).toBe(429);
     const auditor = await vault.addPrincipal({ id: 'late-auditor', roles: ['auditor'] });
     expect((await request(vault.server).get('/v1/audit?limit=1').set(bearer(auditor))).status).toBe(200);
@@ -76,12 +93,19 @@ describe('admin route limit', () => {
 
   it('answers 429 past 120 principal-management requests a minute from one address, leaving other routes alone', async () => {
     for (let i = 0; i < 120; i++) {
-      expect((await request(vault.server).delete(`/v1/principals/nobody-${i}`).set(bearer(vault.adminToken))).status).toBe(404);
+      expect(
+        (await request(vault.server).delete(`/v1/principals/nobody-${i}`).set(bearer(vault.adminToken))).status,
+      ).toBe(404);
     }
-    const limited = await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send({ id: 'late', name: 'Late', department: 'ops', roles: ['auditor'] });
+    const limited = await request(vault.server)
+      .post('/v1/principals')
+      .set(bearer(vault.adminToken))
+      .send({ id: 'late', name: 'Late', department: 'ops', roles: ['auditor'] });
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
-    const [row] = await vault.deps.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM principals WHERE id = 'late'`);
+    const [row] = await vault.deps.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM principals WHERE id = 'late'`,
+    );
     expect(row?.n).toBe(0);
     expect((await request(vault.server).get('/v1/audit/verify').set(bearer(vault.adminToken))).status).toBe(403);
   });
@@ -89,7 +113,10 @@ describe('admin route limit', () => {
 
 describe('failed-authentication limit and X-Forwarded-For', () => {
   const guess = (vault: TestVault, forwardedFor: string, i: number) =>
-    request(vault.server).get('/v1/audit').set('x-forwarded-for', forwardedFor).set(bearer(`vv_guess-${String(i).padStart(24, '0')}`));
+    request(vault.server)
+      .get('/v1/audit')
+      .set('x-forwarded-for', forwardedFor)
+      .set(bearer(`vv_guess-${String(i).padStart(24, '0')}`));
 
   it('cannot be dodged by a made-up X-Forwarded-For when no proxy is trusted (the default)', async () => {
     const vault = await startTestVault('pglite+fs');

@@ -29,7 +29,11 @@ describe('log lines carry no secret', () => {
     const visit = await newVisit(vault);
     const audio = fakeAudio(24_000, 99);
     const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken });
-    const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio, 8_000));
     await upload.forgetKey();
     await upload.uploadMissing(chunks);
@@ -37,7 +41,9 @@ describe('log lines carry no secret', () => {
     const grant = await approvedRequest(vault, visit.orderId);
     expect((await play(vault, grant, upload.recordingId)).status).toBe(200);
     // A refusal and a bad token, so error paths log too.
-    expect((await request(vault.server).get('/v1/audit').set(bearer('vv_not-a-real-token-0000000000000000'))).status).toBe(401);
+    expect(
+      (await request(vault.server).get('/v1/audit').set(bearer('vv_not-a-real-token-0000000000000000'))).status,
+    ).toBe(401);
     const echoed = await request(vault.server).get('/healthz').set('x-request-id', 'trace-abc-123');
     expect(echoed.headers['x-request-id']).toBe('trace-abc-123');
     const generated = await request(vault.server).get('/healthz').set('x-request-id', 'bad id with spaces');
@@ -47,7 +53,11 @@ describe('log lines carry no secret', () => {
     const objects = path.join(vault.config.dataDir, 'objects');
     await rm(objects, { recursive: true, force: true });
     await writeFile(objects, 'not a directory');
-    const late = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const late = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const broken = await request(vault.server)
       .put(`/v1/recordings/${late.recordingId}/chunks/0`)
       .set(bearer(visit.beauticianToken))
@@ -58,9 +68,20 @@ describe('log lines carry no secret', () => {
 
     await new Promise((r) => setTimeout(r, 50));
     expect(lines.length).toBeGreaterThan(10);
-    const parsed = lines.map((l) => JSON.parse(l) as { req?: { id?: string }; res?: { statusCode?: number }; level: number; msg?: string; responseTime?: number });
+    const parsed = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          req?: { id?: string };
+          res?: { statusCode?: number };
+          level: number;
+          msg?: string;
+          responseTime?: number;
+        },
+    );
     // Every line is about one request and names it; every answered request is one line with status and timing.
-    expect(parsed.filter((p) => typeof p.req?.id !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(p.req.id))).toEqual([]);
+    expect(parsed.filter((p) => typeof p.req?.id !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(p.req.id))).toEqual(
+      [],
+    );
     const answered = parsed.filter((p) => p.res?.statusCode !== undefined);
     expect(answered.length).toBeGreaterThan(10);
     expect(answered.filter((p) => typeof p.responseTime !== 'number')).toEqual([]);
@@ -70,8 +91,14 @@ describe('log lines carry no secret', () => {
     expect(brokenLines.map((p) => p.level).sort()).toEqual([50, 50]);
     expect(brokenLines.some((p) => p.msg === 'unhandled error')).toBe(true);
 
-    const [order] = await vault.deps.db.query<{ wrapped_secret_key: Uint8Array }>('SELECT wrapped_secret_key FROM orders WHERE order_id = $1', [visit.orderId]);
-    const [rec] = await vault.deps.db.query<{ sealed_content_key: Uint8Array }>('SELECT sealed_content_key FROM recordings WHERE id = $1', [upload.recordingId]);
+    const [order] = await vault.deps.db.query<{ wrapped_secret_key: Uint8Array }>(
+      'SELECT wrapped_secret_key FROM orders WHERE order_id = $1',
+      [visit.orderId],
+    );
+    const [rec] = await vault.deps.db.query<{ sealed_content_key: Uint8Array }>(
+      'SELECT sealed_content_key FROM recordings WHERE id = $1',
+      [upload.recordingId],
+    );
     const secrets: [string, string][] = [
       ['admin token', vault.adminToken],
       ['beautician token', visit.beauticianToken],
@@ -86,7 +113,10 @@ describe('log lines carry no secret', () => {
       ['ciphertext hex', Buffer.from(chunks[1]!.bytes.subarray(40, 72)).toString('hex')],
     ];
     for (const [what, secret] of secrets) {
-      expect(lines.filter((l) => l.includes(secret)), what).toEqual([]);
+      expect(
+        lines.filter((l) => l.includes(secret)),
+        what,
+      ).toEqual([]);
     }
     expect(lines.filter((l) => /authorization|bearer/i.test(l))).toEqual([]);
   });

@@ -33,12 +33,20 @@ describe('GET /metrics after a visit', () => {
     const visit = await newVisit(vault);
     const audio = fakeAudio(10_000, 7);
     const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken });
-    const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio, 4_000));
     await upload.forgetKey();
     await upload.uploadMissing(chunks);
     const put = (seq: number, body: Uint8Array) =>
-      request(vault.server).put(`/v1/recordings/${upload.recordingId}/chunks/${seq}`).set(bearer(visit.beauticianToken)).set('content-type', 'application/octet-stream').send(Buffer.from(body));
+      request(vault.server)
+        .put(`/v1/recordings/${upload.recordingId}/chunks/${seq}`)
+        .set(bearer(visit.beauticianToken))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.from(body));
     expect((await put(0, chunks[0]!.bytes)).status).toBe(200);
     const altered = Buffer.from(chunks[0]!.bytes);
     altered[30] = altered[30]! ^ 0xff;
@@ -46,7 +54,11 @@ describe('GET /metrics after a visit', () => {
     await upload.complete(chunks.length);
 
     // A second recording that goes silent: the sweeper marks it incomplete.
-    const silent = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const silent = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const silentChunks = silent.encrypt(splitIntoChunks(fakeAudio(100, 8), 100));
     await silent.uploadChunk(silentChunks[0]!);
 
@@ -75,8 +87,18 @@ describe('GET /metrics after a visit', () => {
     expect(sample(text, 'vault_sweeper_runs_total{outcome="ok"}')).toBe(1);
     expect(sample(text, 'vault_recordings_incomplete_total')).toBe(1);
     expect(sample(text, 'vault_recordings_expired_total')).toBe(2);
-    expect(sample(text, 'vault_http_requests_total{method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="201"}')).toBe(chunks.length + 1);
-    expect(sample(text, 'vault_http_requests_total{method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="409"}')).toBe(1);
+    expect(
+      sample(
+        text,
+        'vault_http_requests_total{method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="201"}',
+      ),
+    ).toBe(chunks.length + 1);
+    expect(
+      sample(
+        text,
+        'vault_http_requests_total{method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="409"}',
+      ),
+    ).toBe(1);
     // Labels never carry ids.
     expect(text).not.toContain(upload.recordingId);
     expect(text).not.toContain(visit.orderId);

@@ -26,9 +26,14 @@ describe('answers match /openapi.json', () => {
     const schema = route.answers?.[res.status];
     if (schema) {
       const parsed = schema.safeParse(res.body);
-      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), `${where}: body differs from the documented schema`).toEqual([]);
+      expect(
+        parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+        `${where}: body differs from the documented schema`,
+      ).toEqual([]);
     } else if (res.status >= 400) {
-      expect(res.body, `${where}: not the error shape`).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+      expect(res.body, `${where}: not the error shape`).toMatchObject({
+        error: { code: expect.any(String), message: expect.any(String) },
+      });
     }
     checked++;
     return res;
@@ -40,56 +45,141 @@ describe('answers match /openapi.json', () => {
     documented(await api.get('/readyz'), 'GET', '/readyz');
 
     const created = documented(
-      await api.post('/v1/principals').set(bearer(vault.adminToken)).send({ id: 'doc-temp', name: 'Temp', department: 'ops', roles: ['auditor'] }),
+      await api
+        .post('/v1/principals')
+        .set(bearer(vault.adminToken))
+        .send({ id: 'doc-temp', name: 'Temp', department: 'ops', roles: ['auditor'] }),
       'POST',
       '/v1/principals',
     );
     expect(created.status).toBe(201);
-    documented(await api.post('/v1/principals').set(bearer(vault.adminToken)).send({ id: 'doc-temp', name: 'Temp', department: 'ops', roles: ['auditor'] }), 'POST', '/v1/principals');
-    documented(await api.delete('/v1/principals/doc-temp').set(bearer(vault.adminToken)), 'DELETE', '/v1/principals/:id');
-    documented(await api.delete('/v1/principals/doc-nobody').set(bearer(vault.adminToken)), 'DELETE', '/v1/principals/:id');
+    documented(
+      await api
+        .post('/v1/principals')
+        .set(bearer(vault.adminToken))
+        .send({ id: 'doc-temp', name: 'Temp', department: 'ops', roles: ['auditor'] }),
+      'POST',
+      '/v1/principals',
+    );
+    documented(
+      await api.delete('/v1/principals/doc-temp').set(bearer(vault.adminToken)),
+      'DELETE',
+      '/v1/principals/:id',
+    );
+    documented(
+      await api.delete('/v1/principals/doc-nobody').set(bearer(vault.adminToken)),
+      'DELETE',
+      '/v1/principals/:id',
+    );
 
     const visit = await newVisit(vault, { consents: false });
     documented(
-      await api.post('/v1/orders').set(bearer(visit.platformToken)).send({ orderId: visit.orderId, beauticianId: visit.beauticianId, customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' }),
+      await api.post('/v1/orders').set(bearer(visit.platformToken)).send({
+        orderId: visit.orderId,
+        beauticianId: visit.beauticianId,
+        customerId: 'c',
+        scheduledAt: '2026-11-24T10:00:00Z',
+      }),
       'POST',
       '/v1/orders',
     );
-    documented(await api.post(`/v1/orders/${visit.orderId}/recordings`).set(bearer(visit.beauticianToken)).send({ sealedContentKey: 'AAAA', mimeType: 'audio/ogg' }), 'POST', '/v1/orders/:orderId/recordings');
+    documented(
+      await api
+        .post(`/v1/orders/${visit.orderId}/recordings`)
+        .set(bearer(visit.beauticianToken))
+        .send({ sealedContentKey: 'AAAA', mimeType: 'audio/ogg' }),
+      'POST',
+      '/v1/orders/:orderId/recordings',
+    );
     for (const party of ['beautician', 'customer']) {
       documented(
-        await api.post(`/v1/orders/${visit.orderId}/consents`).set(bearer(visit.platformToken)).send({ party, decision: 'consent', mode: 'explicit', appVersion: '1.0' }),
+        await api
+          .post(`/v1/orders/${visit.orderId}/consents`)
+          .set(bearer(visit.platformToken))
+          .send({ party, decision: 'consent', mode: 'explicit', appVersion: '1.0' }),
         'POST',
         '/v1/orders/:orderId/consents',
       );
     }
 
-    const upload = await new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken }).startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const upload = await new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken }).startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(fakeAudio(3000, 5), 1000));
     await upload.forgetKey();
     const put = (seq: number, body: Uint8Array) =>
-      api.put(`/v1/recordings/${upload.recordingId}/chunks/${seq}`).set(bearer(visit.beauticianToken)).set('content-type', 'application/octet-stream').send(Buffer.from(body));
+      api
+        .put(`/v1/recordings/${upload.recordingId}/chunks/${seq}`)
+        .set(bearer(visit.beauticianToken))
+        .set('content-type', 'application/octet-stream')
+        .send(Buffer.from(body));
     const chunkRoute = '/v1/recordings/:recordingId/chunks/:seq';
     expect(documented(await put(0, chunks[0]!.bytes), 'PUT', chunkRoute).status).toBe(201);
     expect(documented(await put(0, chunks[0]!.bytes), 'PUT', chunkRoute).status).toBe(200);
     expect(documented(await put(0, chunks[1]!.bytes), 'PUT', chunkRoute).status).toBe(409);
-    documented(await api.get(`/v1/recordings/${upload.recordingId}/upload-state`).set(bearer(visit.beauticianToken)), 'GET', '/v1/recordings/:recordingId/upload-state');
+    documented(
+      await api.get(`/v1/recordings/${upload.recordingId}/upload-state`).set(bearer(visit.beauticianToken)),
+      'GET',
+      '/v1/recordings/:recordingId/upload-state',
+    );
     const completeRoute = '/v1/recordings/:recordingId/complete';
-    expect(documented(await api.post(`/v1/recordings/${upload.recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: 3 }), 'POST', completeRoute).status).toBe(409);
+    expect(
+      documented(
+        await api
+          .post(`/v1/recordings/${upload.recordingId}/complete`)
+          .set(bearer(visit.beauticianToken))
+          .send({ chunkCount: 3 }),
+        'POST',
+        completeRoute,
+      ).status,
+    ).toBe(409);
     for (const c of chunks.slice(1)) await put(c.seq, c.bytes);
-    expect(documented(await api.post(`/v1/recordings/${upload.recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: 3 }), 'POST', completeRoute).status).toBe(200);
+    expect(
+      documented(
+        await api
+          .post(`/v1/recordings/${upload.recordingId}/complete`)
+          .set(bearer(visit.beauticianToken))
+          .send({ chunkCount: 3 }),
+        'POST',
+        completeRoute,
+      ).status,
+    ).toBe(200);
 
-    const hold = documented(await api.post(`/v1/orders/${visit.orderId}/holds`).set(bearer(visit.platformToken)).send({ reason: 'complaint', note: 'call centre' }), 'POST', '/v1/orders/:orderId/holds');
+    const hold = documented(
+      await api
+        .post(`/v1/orders/${visit.orderId}/holds`)
+        .set(bearer(visit.platformToken))
+        .send({ reason: 'complaint', note: 'call centre' }),
+      'POST',
+      '/v1/orders/:orderId/holds',
+    );
     const officer = await vault.addPrincipal({ id: 'doc-officer', roles: ['dispute_staff'], department: 'disputes' });
     const head = await vault.addPrincipal({ id: 'doc-head', roles: ['department_head'], department: 'disputes' });
     const security = await vault.addPrincipal({ id: 'doc-security', roles: ['security_head'], department: 'security' });
     const auditor = await vault.addPrincipal({ id: 'doc-auditor', roles: ['auditor'], department: 'audit' });
-    documented(await api.get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(auditor)), 'GET', '/v1/orders/:orderId/recordings');
-    documented(await api.delete(`/v1/holds/${hold.body.id as string}`).set(bearer(visit.platformToken)), 'DELETE', '/v1/holds/:holdId');
-    documented(await api.delete(`/v1/holds/${hold.body.id as string}`).set(bearer(visit.platformToken)), 'DELETE', '/v1/holds/:holdId');
+    documented(
+      await api.get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(auditor)),
+      'GET',
+      '/v1/orders/:orderId/recordings',
+    );
+    documented(
+      await api.delete(`/v1/holds/${hold.body.id as string}`).set(bearer(visit.platformToken)),
+      'DELETE',
+      '/v1/holds/:holdId',
+    );
+    documented(
+      await api.delete(`/v1/holds/${hold.body.id as string}`).set(bearer(visit.platformToken)),
+      'DELETE',
+      '/v1/holds/:holdId',
+    );
 
     const filed = documented(
-      await api.post('/v1/access-requests').set(bearer(officer)).send({ orderId: visit.orderId, purpose: 'dispute', reason: 'complaint', ticketRef: 'T-1' }),
+      await api
+        .post('/v1/access-requests')
+        .set(bearer(officer))
+        .send({ orderId: visit.orderId, purpose: 'dispute', reason: 'complaint', ticketRef: 'T-1' }),
       'POST',
       '/v1/access-requests',
     );
@@ -97,7 +187,8 @@ describe('answers match /openapi.json', () => {
     documented(await api.get('/v1/access-requests').set(bearer(officer)), 'GET', '/v1/access-requests');
     documented(await api.get(`/v1/access-requests/${id}`).set(bearer(head)), 'GET', '/v1/access-requests/:id');
     documented(await api.get('/v1/access-requests/req_nope').set(bearer(head)), 'GET', '/v1/access-requests/:id');
-    const decide = (token: string) => api.post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision: 'approve', comment: 'ok' });
+    const decide = (token: string) =>
+      api.post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision: 'approve', comment: 'ok' });
     documented(await decide(officer), 'POST', '/v1/access-requests/:id/decisions');
     documented(await decide(head), 'POST', '/v1/access-requests/:id/decisions');
     documented(await decide(head), 'POST', '/v1/access-requests/:id/decisions');
@@ -105,12 +196,23 @@ describe('answers match /openapi.json', () => {
     expect(approved.body.status).toBe('approved');
 
     const audio = documented(
-      await api.get(`/v1/access-requests/${id}/recordings/${upload.recordingId}/audio`).set(bearer(officer)).set('range', 'bytes=0-9').buffer(true),
+      await api
+        .get(`/v1/access-requests/${id}/recordings/${upload.recordingId}/audio`)
+        .set(bearer(officer))
+        .set('range', 'bytes=0-9')
+        .buffer(true),
       'GET',
       '/v1/access-requests/:id/recordings/:recordingId/audio',
     );
     expect(audio.status).toBe(206);
-    documented(await api.get(`/v1/access-requests/${id}/recordings/${upload.recordingId}/audio`).set(bearer(officer)).set('range', 'bytes=9999-'), 'GET', '/v1/access-requests/:id/recordings/:recordingId/audio');
+    documented(
+      await api
+        .get(`/v1/access-requests/${id}/recordings/${upload.recordingId}/audio`)
+        .set(bearer(officer))
+        .set('range', 'bytes=9999-'),
+      'GET',
+      '/v1/access-requests/:id/recordings/:recordingId/audio',
+    );
 
     documented(await api.get('/v1/audit?limit=2').set(bearer(auditor)), 'GET', '/v1/audit');
     documented(await api.get('/v1/audit').set(bearer('vv_not-a-token-000000000000000000')), 'GET', '/v1/audit');

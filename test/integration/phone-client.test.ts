@@ -27,8 +27,17 @@ describe.each(STORE_PAIRS)('phone client on %s', (pair) => {
       if (init?.method === 'PUT' && budget-- <= 0) throw new TypeError('network is unreachable');
       return fetch(input, init);
     };
-    const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken, fetch: flakyFetch, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
-    const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg; codecs=opus' });
+    const phone = new PhoneClient({
+      baseUrl: vault.baseUrl,
+      token: visit.beauticianToken,
+      fetch: flakyFetch,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg; codecs=opus',
+    });
     const chunks = upload.encrypt(plaintext);
     await upload.forgetKey();
     expect(() => upload.encrypt(plaintext)).toThrow(/forgotten/);
@@ -49,11 +58,27 @@ describe.each(STORE_PAIRS)('phone client on %s', (pair) => {
     // The vault's own keys open what the phone sealed; the chunks decrypt to the original audio.
     const order = await findOrder(vault.deps.db, visit.orderId);
     const rec = await findRecording(vault.deps.db, upload.recordingId);
-    const secretKey = unwrapOrderSecretKey(vault.deps.keyring, { orderId: visit.orderId, kekVersion: order!.kekVersion, wrappedSecretKey: order!.wrappedSecretKey! });
-    const contentKey = openSealedContentKey({ sealedContentKey: rec!.sealedContentKey, publicKey: order!.publicKey, secretKey });
+    const secretKey = unwrapOrderSecretKey(vault.deps.keyring, {
+      orderId: visit.orderId,
+      kekVersion: order!.kekVersion,
+      wrappedSecretKey: order!.wrappedSecretKey!,
+    });
+    const contentKey = openSealedContentKey({
+      sealedContentKey: rec!.sealedContentKey,
+      publicKey: order!.publicKey,
+      secretKey,
+    });
     const rows = await listChunks(vault.deps.db, upload.recordingId);
     const parts = await Promise.all(
-      rows.map(async (row) => decryptChunk({ contentKey, recordingId: upload.recordingId, seq: row.seq, final: row.seq === rows.length - 1, chunk: (await vault.deps.blobs.get(row.objectKey))! })),
+      rows.map(async (row) =>
+        decryptChunk({
+          contentKey,
+          recordingId: upload.recordingId,
+          seq: row.seq,
+          final: row.seq === rows.length - 1,
+          chunk: (await vault.deps.blobs.get(row.objectKey))!,
+        }),
+      ),
     );
     expect(Buffer.compare(Buffer.concat(parts), Buffer.from(audio))).toBe(0);
     expect(rows.map((r) => r.plaintextSize).reduce((a, b) => a + b, 0)).toBe(audio.length);
@@ -67,7 +92,9 @@ describe.each(STORE_PAIRS)('phone client on %s', (pair) => {
       return fetch(input, init);
     };
     const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken, fetch: counting });
-    const err = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' }).catch((e: unknown) => e);
+    const err = await phone
+      .startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VaultHttpError);
     expect(err).toMatchObject({ status: 409, code: 'consent_required' });
     expect(calls).toBe(1);

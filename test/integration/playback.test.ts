@@ -13,10 +13,14 @@ const HOUR = 3_600_000;
 
 /** Decodes audio with ffmpeg and says how many seconds of 16 kHz mono it holds. */
 function secondsOf(encoded: Buffer): number {
-  const pcm = execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'], {
-    input: encoded,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const pcm = execFileSync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'],
+    {
+      input: encoded,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return pcm.length / 2 / 16000;
 }
 
@@ -77,7 +81,11 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
   afterAll(async () => vault?.close());
 
   /** Uploads plaintext parts as a recording, like the phone does; completes it unless told not to. */
-  async function upload(v: Visit, parts: Uint8Array[], options: { mimeType?: string; complete?: boolean; finalOnLast?: boolean } = {}) {
+  async function upload(
+    v: Visit,
+    parts: Uint8Array[],
+    options: { mimeType?: string; complete?: boolean; finalOnLast?: boolean } = {},
+  ) {
     const sodium = await getSodium();
     const contentKey = sodium.randombytes_buf(32);
     const sealedContentKey = toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(v.publicKey)!));
@@ -97,19 +105,28 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
       expect(res.status).toBe(201);
     }
     if (options.complete !== false) {
-      const done = await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(v.beauticianToken)).send({ chunkCount: parts.length });
+      const done = await request(vault.server)
+        .post(`/v1/recordings/${recordingId}/complete`)
+        .set(bearer(v.beauticianToken))
+        .send({ chunkCount: parts.length });
       expect(done.status).toBe(200);
     }
     return recordingId;
   }
 
   async function fileRequest(orderId = visit.orderId, token = t.staff!) {
-    const res = await request(vault.server).post('/v1/access-requests').set(bearer(token)).send({ orderId, purpose: 'dispute', reason: 'complaint about the visit', ticketRef: 'DSP-7' });
+    const res = await request(vault.server)
+      .post('/v1/access-requests')
+      .set(bearer(token))
+      .send({ orderId, purpose: 'dispute', reason: 'complaint about the visit', ticketRef: 'DSP-7' });
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
   const decide = (token: string, id: string, decision: 'approve' | 'reject') =>
-    request(vault.server).post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision, comment: 'ok' });
+    request(vault.server)
+      .post(`/v1/access-requests/${id}/decisions`)
+      .set(bearer(token))
+      .send({ decision, comment: 'ok' });
   async function approvedRequest(orderId = visit.orderId, token = t.staff!) {
     const id = await fileRequest(orderId, token);
     expect((await decide(t.dh!, id, 'approve')).status).toBe(200);
@@ -117,9 +134,15 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     return id;
   }
 
-  const audio = (requestId: string, recordingId: string, options: { token?: string; format?: string; range?: string } = {}) => {
+  const audio = (
+    requestId: string,
+    recordingId: string,
+    options: { token?: string; format?: string; range?: string } = {},
+  ) => {
     const r = request(vault.server)
-      .get(`/v1/access-requests/${requestId}/recordings/${recordingId}/audio${options.format ? `?format=${options.format}` : ''}`)
+      .get(
+        `/v1/access-requests/${requestId}/recordings/${recordingId}/audio${options.format ? `?format=${options.format}` : ''}`,
+      )
       .set(bearer(options.token ?? t.staff!))
       .buffer(true)
       .parse(binary);
@@ -128,7 +151,10 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
 
   /** Fetches with undici, so a stream cut after its headers shows as a failed body read. */
   async function streamed(requestId: string, recordingId: string, query = '') {
-    const res = await fetch(`${vault.baseUrl}/v1/access-requests/${requestId}/recordings/${recordingId}/audio${query}`, { headers: bearer(t.staff!) });
+    const res = await fetch(
+      `${vault.baseUrl}/v1/access-requests/${requestId}/recordings/${recordingId}/audio${query}`,
+      { headers: bearer(t.staff!) },
+    );
     const body = await res.arrayBuffer().then(
       (b) => ({ ok: true as const, bytes: Buffer.from(b) }),
       (err: unknown) => ({ ok: false as const, err }),
@@ -257,7 +283,10 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     // Stopped mid-recording: no chunk flagged final.
     const cut = await upload(visit, parts.slice(0, 3), { complete: false, finalOnLast: false });
     // What the sweeper does after VAULT_INCOMPLETE_AFTER.
-    await vault.deps.db.query(`UPDATE recordings SET status = 'incomplete', incomplete_at = $2 WHERE id = ANY($1::text[])`, [[withGap, unfinished, cut], vault.clock.now()]);
+    await vault.deps.db.query(
+      `UPDATE recordings SET status = 'incomplete', incomplete_at = $2 WHERE id = ANY($1::text[])`,
+      [[withGap, unfinished, cut], vault.clock.now()],
+    );
     const requestId = await approvedRequest();
     expect((await audio(requestId, withGap)).body).toEqual(Buffer.concat(parts.slice(0, 2)));
     expect((await audio(requestId, unfinished)).body).toEqual(Buffer.concat(parts));
@@ -345,8 +374,17 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     });
 
     it.each([
-      ['mp3', 'audio/mpeg', (b: Buffer) => b.subarray(0, 3).toString('latin1') === 'ID3' || (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0)],
-      ['wav', 'audio/wav', (b: Buffer) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WAVE'],
+      [
+        'mp3',
+        'audio/mpeg',
+        (b: Buffer) => b.subarray(0, 3).toString('latin1') === 'ID3' || (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0),
+      ],
+      [
+        'wav',
+        'audio/wav',
+        (b: Buffer) =>
+          b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WAVE',
+      ],
       ['ogg', 'audio/ogg', (b: Buffer) => b.subarray(0, 4).toString('latin1') === 'OggS'],
     ] as const)('streams format=%s as %s', async (format, contentType, looksRight) => {
       const res = await audio(requestId, recordingId, { format, range: 'bytes=0-10' });
@@ -366,7 +404,10 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
       // Two minutes of 48 kHz stereo: 23 MB of WAV, far more than the socket buffers hold, so ffmpeg is still busy.
       const longId = await upload(visit, split(await tone(120, 'mp3'), 64 * 1024), { mimeType: 'audio/mpeg' });
       const controller = new AbortController();
-      const res = await fetch(`${vault.baseUrl}/v1/access-requests/${requestId}/recordings/${longId}/audio?format=wav`, { headers: bearer(t.staff!), signal: controller.signal });
+      const res = await fetch(
+        `${vault.baseUrl}/v1/access-requests/${requestId}/recordings/${longId}/audio?format=wav`,
+        { headers: bearer(t.staff!), signal: controller.signal },
+      );
       expect(res.status).toBe(200);
       const reader = res.body!.getReader();
       await reader.read();
@@ -400,12 +441,37 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     const requestId = await approvedRequest();
     await audio(requestId, recordingId, { range: 'bytes=10-20' });
     await audio(requestId, recordingId, { token: t.staff2! });
-    const res = await request(vault.server).get(`/v1/audit?orderId=${visit.orderId}&limit=1000`).set(bearer(t.auditor!));
-    const entries = res.body.entries as { action: string; outcome: string; actorId: string; recordingId: string | null; details: Record<string, unknown> }[];
-    const mine = entries.filter((e) => e.details.requestId === requestId || String(e.details.path ?? '').includes(requestId));
-    expect(mine.map((e) => e.action)).toEqual(['access_request.filed', 'access_request.decided', 'access_request.decided', 'playback.started', 'request.refused']);
-    expect(mine[3]).toMatchObject({ actorId: `staff-${tag}`, recordingId, details: { format: 'original', range: 'bytes=10-20', served: '10-20', status: 206, total: 200 } });
-    expect(mine[4]).toMatchObject({ actorId: `staff2-${tag}`, outcome: 'refused', recordingId, details: { status: 403, code: 'not_your_request' } });
+    const res = await request(vault.server)
+      .get(`/v1/audit?orderId=${visit.orderId}&limit=1000`)
+      .set(bearer(t.auditor!));
+    const entries = res.body.entries as {
+      action: string;
+      outcome: string;
+      actorId: string;
+      recordingId: string | null;
+      details: Record<string, unknown>;
+    }[];
+    const mine = entries.filter(
+      (e) => e.details.requestId === requestId || String(e.details.path ?? '').includes(requestId),
+    );
+    expect(mine.map((e) => e.action)).toEqual([
+      'access_request.filed',
+      'access_request.decided',
+      'access_request.decided',
+      'playback.started',
+      'request.refused',
+    ]);
+    expect(mine[3]).toMatchObject({
+      actorId: `staff-${tag}`,
+      recordingId,
+      details: { format: 'original', range: 'bytes=10-20', served: '10-20', status: 206, total: 200 },
+    });
+    expect(mine[4]).toMatchObject({
+      actorId: `staff2-${tag}`,
+      outcome: 'refused',
+      recordingId,
+      details: { status: 403, code: 'not_your_request' },
+    });
     expect(JSON.stringify(entries)).not.toMatch(/contentKey|secretKey/);
     expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
   });
@@ -428,7 +494,10 @@ describe('transcoding without ffmpeg', () => {
     const started = await request(vault.server)
       .post(`/v1/orders/${visit.orderId}/recordings`)
       .set(bearer(visit.beauticianToken))
-      .send({ sealedContentKey: toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(visit.publicKey)!)), mimeType: 'audio/wav' });
+      .send({
+        sealedContentKey: toBase64Url(sodium.crypto_box_seal(contentKey, fromBase64Url(visit.publicKey)!)),
+        mimeType: 'audio/wav',
+      });
     const recordingId = started.body.recordingId as string;
     const plaintext = fakeAudio(64);
     await request(vault.server)
@@ -436,9 +505,19 @@ describe('transcoding without ffmpeg', () => {
       .set(bearer(visit.beauticianToken))
       .set('content-type', 'application/octet-stream')
       .send(Buffer.from(encryptChunk({ contentKey, recordingId, seq: 0, final: true, plaintext })));
-    await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: 1 });
-    const filed = await request(vault.server).post('/v1/access-requests').set(bearer(staff)).send({ orderId: visit.orderId, purpose: 'safety', reason: 'r', ticketRef: 'T-1' });
-    for (const token of [dh, sh]) await request(vault.server).post(`/v1/access-requests/${filed.body.id}/decisions`).set(bearer(token)).send({ decision: 'approve', comment: 'ok' });
+    await request(vault.server)
+      .post(`/v1/recordings/${recordingId}/complete`)
+      .set(bearer(visit.beauticianToken))
+      .send({ chunkCount: 1 });
+    const filed = await request(vault.server)
+      .post('/v1/access-requests')
+      .set(bearer(staff))
+      .send({ orderId: visit.orderId, purpose: 'safety', reason: 'r', ticketRef: 'T-1' });
+    for (const token of [dh, sh])
+      await request(vault.server)
+        .post(`/v1/access-requests/${filed.body.id}/decisions`)
+        .set(bearer(token))
+        .send({ decision: 'approve', comment: 'ok' });
 
     const path = `/v1/access-requests/${filed.body.id}/recordings/${recordingId}/audio`;
     const res = await request(vault.server).get(`${path}?format=mp3`).set(bearer(staff));

@@ -20,19 +20,30 @@ describe('principals and tokens', () => {
     expect(res.body).toMatchObject({ id: 'officer-1', roles: ['dispute_staff'] });
     const token = res.body.token as string;
     expect(token).toMatch(/^vv_[A-Za-z0-9_-]{43}$/);
-    const rows = await vault.deps.db.query<{ token_hash: string }>(`SELECT token_hash FROM tokens WHERE principal_id = 'officer-1'`);
+    const rows = await vault.deps.db.query<{ token_hash: string }>(
+      `SELECT token_hash FROM tokens WHERE principal_id = 'officer-1'`,
+    );
     expect(rows).toEqual([{ token_hash: hashToken(token) }]);
-    const dump = JSON.stringify(await vault.deps.db.query('SELECT * FROM tokens')) + JSON.stringify(await vault.deps.db.query('SELECT * FROM audit_log'));
+    const dump =
+      JSON.stringify(await vault.deps.db.query('SELECT * FROM tokens')) +
+      JSON.stringify(await vault.deps.db.query('SELECT * FROM audit_log'));
     expect(dump).not.toContain(token);
     expect(dump).not.toContain(vault.adminToken);
   });
 
   it('rejects a second principal with the same id, and non-admins', async () => {
     const body = { id: 'dup-1', name: 'D', department: 'x', roles: ['auditor'] };
-    expect((await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send(body)).status).toBe(201);
-    expect((await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send(body)).status).toBe(409);
+    expect((await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send(body)).status).toBe(
+      201,
+    );
+    expect((await request(vault.server).post('/v1/principals').set(bearer(vault.adminToken)).send(body)).status).toBe(
+      409,
+    );
     const auditor = await vault.addPrincipal({ id: 'aud-1', roles: ['auditor'] });
-    const res = await request(vault.server).post('/v1/principals').set(bearer(auditor)).send({ ...body, id: 'dup-2' });
+    const res = await request(vault.server)
+      .post('/v1/principals')
+      .set(bearer(auditor))
+      .send({ ...body, id: 'dup-2' });
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('wrong_role');
   });
@@ -46,9 +57,15 @@ describe('principals and tokens', () => {
     const after = await probe();
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('unauthorized');
-    expect((await request(vault.server).delete('/v1/principals/plat-rev').set(bearer(vault.adminToken))).status).toBe(409);
-    expect((await request(vault.server).delete('/v1/principals/nobody-here').set(bearer(vault.adminToken))).status).toBe(404);
-    expect((await request(vault.server).delete('/v1/principals/bootstrap-admin').set(bearer(vault.adminToken))).status).toBe(409);
+    expect((await request(vault.server).delete('/v1/principals/plat-rev').set(bearer(vault.adminToken))).status).toBe(
+      409,
+    );
+    expect(
+      (await request(vault.server).delete('/v1/principals/nobody-here').set(bearer(vault.adminToken))).status,
+    ).toBe(404);
+    expect(
+      (await request(vault.server).delete('/v1/principals/bootstrap-admin').set(bearer(vault.adminToken))).status,
+    ).toBe(409);
   });
 
   it('answers 401 without a token or with a bad one, and audits the refusal', async () => {
@@ -58,7 +75,9 @@ describe('principals and tokens', () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
     }
-    const refusals = await vault.deps.db.query<{ details: { status: number } }>(`SELECT details FROM audit_log WHERE action = 'request.refused'`);
+    const refusals = await vault.deps.db.query<{ details: { status: number } }>(
+      `SELECT details FROM audit_log WHERE action = 'request.refused'`,
+    );
     expect(refusals.filter((r) => r.details.status === 401).length).toBeGreaterThanOrEqual(5);
   });
 

@@ -15,14 +15,20 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
   let securityHead: string;
   beforeAll(async () => {
     vault = await startTestVault(pair);
-    securityHead = await vault.addPrincipal({ id: `sec-head-${pair.replace('+', '-')}`, roles: ['security_head'], department: 'security' });
+    securityHead = await vault.addPrincipal({
+      id: `sec-head-${pair.replace('+', '-')}`,
+      roles: ['security_head'],
+      department: 'security',
+    });
   });
   afterAll(async () => vault?.close());
 
   const objectsOf = (recordingId: string) => vault.deps.blobs.list(`recordings/${recordingId}/`);
   const statusOf = async (recordingId: string) =>
-    (await vault.deps.db.query<{ status: string }>('SELECT status FROM recordings WHERE id = $1', [recordingId]))[0]?.status;
-  const placeHold = (token: string, orderId: string, body: object) => request(vault.server).post(`/v1/orders/${orderId}/holds`).set(bearer(token)).send(body);
+    (await vault.deps.db.query<{ status: string }>('SELECT status FROM recordings WHERE id = $1', [recordingId]))[0]
+      ?.status;
+  const placeHold = (token: string, orderId: string, body: object) =>
+    request(vault.server).post(`/v1/orders/${orderId}/holds`).set(bearer(token)).send(body);
 
   it('destroys an unheld recording 7 days after sealing, keeps a held one until its hold is lifted', async () => {
     const unheld = await newVisit(vault);
@@ -33,9 +39,18 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     const grantB = await approvedRequest(vault, held.orderId);
     expect((await play(vault, grantA, a)).status).toBe(200);
 
-    const hold = await placeHold(held.platformToken, held.orderId, { reason: 'complaint', note: 'customer complained' });
+    const hold = await placeHold(held.platformToken, held.orderId, {
+      reason: 'complaint',
+      note: 'customer complained',
+    });
     expect(hold.status).toBe(201);
-    expect(hold.body).toMatchObject({ orderId: held.orderId, reason: 'complaint', until: null, placedBy: expect.any(String), placedAt: vault.clock.now().toISOString() });
+    expect(hold.body).toMatchObject({
+      orderId: held.orderId,
+      reason: 'complaint',
+      until: null,
+      placedBy: expect.any(String),
+      placedAt: vault.clock.now().toISOString(),
+    });
 
     vault.clock.advance(7 * DAY - HOUR);
     expect((await runSweep(vault.deps)).expired).toBe(0);
@@ -58,21 +73,36 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     expect((await play(vault, grantA, a)).status).toBe(410);
 
     // The metadata still tells the story, with the hold on the held order.
-    const staffList = await request(vault.server).get(`/v1/orders/${held.orderId}/recordings`).set(bearer(grantB.staffToken));
-    expect(staffList.body.recordings[0].holds).toEqual([expect.objectContaining({ id: hold.body.id, reason: 'complaint' })]);
-    const gone = await request(vault.server).get(`/v1/orders/${unheld.orderId}/recordings`).set(bearer(grantA.staffToken));
-    expect(gone.body.recordings[0]).toMatchObject({ recordingId: a, status: 'expired', expiredAt: vault.clock.now().toISOString(), holds: [] });
+    const staffList = await request(vault.server)
+      .get(`/v1/orders/${held.orderId}/recordings`)
+      .set(bearer(grantB.staffToken));
+    expect(staffList.body.recordings[0].holds).toEqual([
+      expect.objectContaining({ id: hold.body.id, reason: 'complaint' }),
+    ]);
+    const gone = await request(vault.server)
+      .get(`/v1/orders/${unheld.orderId}/recordings`)
+      .set(bearer(grantA.staffToken));
+    expect(gone.body.recordings[0]).toMatchObject({
+      recordingId: a,
+      status: 'expired',
+      expiredAt: vault.clock.now().toISOString(),
+      holds: [],
+    });
 
     // Lifting the hold lets the next sweep take it.
     const lifted = await request(vault.server).delete(`/v1/holds/${hold.body.id}`).set(bearer(securityHead));
     expect(lifted.status).toBe(200);
-    expect((await request(vault.server).delete(`/v1/holds/${hold.body.id}`).set(bearer(securityHead))).status).toBe(409);
+    expect((await request(vault.server).delete(`/v1/holds/${hold.body.id}`).set(bearer(securityHead))).status).toBe(
+      409,
+    );
     expect((await runSweep(vault.deps)).expired).toBe(1);
     expect(await statusOf(b)).toBe('expired');
     expect(await objectsOf(b)).toEqual([]);
 
     const story = (await listAudit(vault.deps.db, { orderId: held.orderId, limit: 1000 })).entries.map((e) => e.action);
-    expect(story).toEqual(expect.arrayContaining(['hold.placed', 'hold.lifted', 'recording.expired', 'order.keys_shredded']));
+    expect(story).toEqual(
+      expect.arrayContaining(['hold.placed', 'hold.lifted', 'recording.expired', 'order.keys_shredded']),
+    );
     expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
   });
 
@@ -92,9 +122,16 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
   it('keeps recordings while an access request is pending', async () => {
     const visit = await newVisit(vault);
     const rec = await uploadSealed(vault, visit);
-    const staff = await vault.addPrincipal({ id: `pending-officer-${pair.replace('+', '-')}`, roles: ['dispute_staff'], department: 'disputes' });
+    const staff = await vault.addPrincipal({
+      id: `pending-officer-${pair.replace('+', '-')}`,
+      roles: ['dispute_staff'],
+      department: 'disputes',
+    });
     vault.clock.advance(7 * DAY - 2 * HOUR);
-    const filed = await request(vault.server).post('/v1/access-requests').set(bearer(staff)).send({ orderId: visit.orderId, purpose: 'safety', reason: 'r', ticketRef: 'T-p' });
+    const filed = await request(vault.server)
+      .post('/v1/access-requests')
+      .set(bearer(staff))
+      .send({ orderId: visit.orderId, purpose: 'safety', reason: 'r', ticketRef: 'T-p' });
     expect(filed.status).toBe(201);
     vault.clock.advance(3 * HOUR);
     await runSweep(vault.deps);
@@ -109,7 +146,11 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     const visit = await newVisit(vault);
     const { PhoneClient, splitIntoChunks } = await import('../../src/client/phone-client.js');
     const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken });
-    const upload = await phone.startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/ogg' });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
     const chunks = upload.encrypt(splitIntoChunks(fakeAudio(10_000), 2_000));
     await upload.uploadChunk(chunks[0]!);
     await upload.uploadChunk(chunks[1]!);
@@ -121,7 +162,10 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     vault.clock.advance(2 * HOUR);
     expect((await runSweep(vault.deps)).incomplete).toBe(1);
     expect(await statusOf(upload.recordingId)).toBe('incomplete');
-    const [row] = await vault.deps.db.query<{ retain_until: Date }>('SELECT retain_until FROM recordings WHERE id = $1', [upload.recordingId]);
+    const [row] = await vault.deps.db.query<{ retain_until: Date }>(
+      'SELECT retain_until FROM recordings WHERE id = $1',
+      [upload.recordingId],
+    );
     expect(row?.retain_until.getTime()).toBe(lastChunkAt + 7 * DAY);
     expect(await objectsOf(upload.recordingId)).toHaveLength(2);
     // The phone coming back late is told the recording is closed.
@@ -136,7 +180,10 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
   it('validates holds and who may place them', async () => {
     const visit: Visit = await newVisit(vault);
     expect((await placeHold(visit.platformToken, visit.orderId, { reason: 'whim' })).status).toBe(400);
-    expect((await placeHold(visit.platformToken, visit.orderId, { reason: 'legal', until: '2000-01-01T00:00:00Z' })).body.error.field).toBe('until');
+    expect(
+      (await placeHold(visit.platformToken, visit.orderId, { reason: 'legal', until: '2000-01-01T00:00:00Z' })).body
+        .error.field,
+    ).toBe('until');
     expect((await placeHold(visit.platformToken, 'no-such-order', { reason: 'legal' })).status).toBe(404);
     expect((await placeHold(visit.beauticianToken, visit.orderId, { reason: 'legal' })).status).toBe(403);
     expect((await request(vault.server).delete('/v1/holds/hold_nope').set(bearer(securityHead))).status).toBe(404);

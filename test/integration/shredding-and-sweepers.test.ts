@@ -76,10 +76,14 @@ describe('shredding and concurrent sweepers on postgres+s3', () => {
     } finally {
       await otherDb.close();
     }
-    const rows = await vault.deps.db.query<{ recording_id: string }>(`SELECT recording_id FROM audit_log WHERE action = 'recording.expired'`);
+    const rows = await vault.deps.db.query<{ recording_id: string }>(
+      `SELECT recording_id FROM audit_log WHERE action = 'recording.expired'`,
+    );
     const audited = rows.map((r) => r.recording_id).filter((id) => recordings.includes(id));
     expect(audited.sort()).toEqual([...recordings].sort());
-    const shredAudits = await vault.deps.db.query(`SELECT order_id FROM audit_log WHERE action = 'order.keys_shredded'`);
+    const shredAudits = await vault.deps.db.query(
+      `SELECT order_id FROM audit_log WHERE action = 'order.keys_shredded'`,
+    );
     expect(new Set(shredAudits.map((r) => (r as { order_id: string }).order_id)).size).toBe(shredAudits.length);
     for (const id of recordings.slice(0, 5)) expect(await vault.deps.blobs.list(`recordings/${id}/`)).toEqual([]);
     expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
@@ -95,7 +99,9 @@ describe('shredding and concurrent sweepers on postgres+s3', () => {
     expect(report.expired).toBe(1);
     const [row] = await vault.deps.db.query<{ status: string }>('SELECT status FROM recordings WHERE id = $1', [rec]);
     expect(row?.status).toBe('expired');
-    const entries = (await listAudit(vault.deps.db, { orderId: visit.orderId, limit: 100 })).entries.filter((e) => e.action === 'recording.expired');
+    const entries = (await listAudit(vault.deps.db, { orderId: visit.orderId, limit: 100 })).entries.filter(
+      (e) => e.action === 'recording.expired',
+    );
     expect(entries).toHaveLength(1);
     expect(entries[0]?.details).toEqual({ objectsDeleted: 0 });
     expect((await runSweep(vault.deps)).expired).toBe(0);

@@ -41,7 +41,11 @@ describe('closeGracefully', () => {
     const stalled = new Promise<string>((resolve) => {
       const req = http.request(`${vault.baseUrl}/v1/recordings/${recordingId}/chunks/0`, {
         method: 'PUT',
-        headers: { authorization: `Bearer ${visit.beauticianToken}`, 'content-type': 'application/octet-stream', 'content-length': '2000' },
+        headers: {
+          authorization: `Bearer ${visit.beauticianToken}`,
+          'content-type': 'application/octet-stream',
+          'content-length': '2000',
+        },
       });
       req.on('response', (res) => resolve(`answered ${res.statusCode}`));
       req.on('error', (err) => resolve(`cut: ${(err as NodeJS.ErrnoException).code ?? err.message}`));

@@ -20,7 +20,11 @@ describe.each(STORE_PAIRS)('playback to a listener that pauses (%s)', (pair) => 
   it('resumes after the pause and delivers every byte', async () => {
     const visit = await newVisit(vault);
     const audio = fakeAudio(1536 * 1024, 11);
-    const upload = await new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken }).startRecording({ orderId: visit.orderId, orderPublicKey: visit.publicKey, mimeType: 'audio/wav' });
+    const upload = await new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken }).startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/wav',
+    });
     const chunks = upload.encrypt(splitIntoChunks(audio, 512 * 1024));
     await upload.forgetKey();
     await upload.uploadMissing(chunks);
@@ -28,7 +32,13 @@ describe.each(STORE_PAIRS)('playback to a listener that pauses (%s)', (pair) => 
     const grant = await approvedRequest(vault, visit.orderId);
 
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      http.get(`${vault.baseUrl}/v1/access-requests/${grant.requestId}/recordings/${upload.recordingId}/audio`, { headers: { authorization: `Bearer ${grant.staffToken}` } }, resolve).on('error', reject);
+      http
+        .get(
+          `${vault.baseUrl}/v1/access-requests/${grant.requestId}/recordings/${upload.recordingId}/audio`,
+          { headers: { authorization: `Bearer ${grant.staffToken}` } },
+          resolve,
+        )
+        .on('error', reject);
     });
     expect(res.statusCode).toBe(200);
     const received: Buffer[] = [];
@@ -46,7 +56,10 @@ describe.each(STORE_PAIRS)('playback to a listener that pauses (%s)', (pair) => 
     });
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the stream stalled after ${count()} of ${audio.length} bytes`)), 8_000);
+      timer = setTimeout(
+        () => reject(new Error(`the stream stalled after ${count()} of ${audio.length} bytes`)),
+        8_000,
+      );
     });
     try {
       expect(Buffer.compare(await Promise.race([body, stalled]), Buffer.from(audio))).toBe(0);

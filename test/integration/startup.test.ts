@@ -21,11 +21,19 @@ describe('vault start on embedded defaults', () => {
   afterAll(async () => rm(dataDir, { recursive: true, force: true }));
 
   it('fails loudly at start when a stored wrap needs a KEK that is not configured', async () => {
-    const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]), VAULT_BOOTSTRAP_ADMIN_TOKEN: 'vv_startup-bootstrap-token-0123456789' });
+    const config = loadConfig({
+      VAULT_DATA_DIR: dataDir,
+      VAULT_KEKS: await fixedKeks([1]),
+      VAULT_BOOTSTRAP_ADMIN_TOKEN: 'vv_startup-bootstrap-token-0123456789',
+    });
     const vault = await openVault(config, logger);
     const admin = { id: 'bootstrap-admin', name: 'a', department: 'administration', roles: ['admin' as const] };
     await createPrincipal(vault, admin, { id: 'b1', name: 'b', department: 'field', roles: ['beautician'] });
-    await registerOrder(vault, { id: 'p', name: 'p', department: 'x', roles: ['platform'] }, { orderId: 'o1', beauticianId: 'b1', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' });
+    await registerOrder(
+      vault,
+      { id: 'p', name: 'p', department: 'x', roles: ['platform'] },
+      { orderId: 'o1', beauticianId: 'b1', customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' },
+    );
     await vault.close();
 
     const without = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([2]) });
@@ -36,7 +44,11 @@ describe('vault start on embedded defaults', () => {
   });
 
   it('runs the sweeper at start and on its interval, and stops cleanly', async () => {
-    const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1, 2]), VAULT_SWEEP_INTERVAL: '50ms' });
+    const config = loadConfig({
+      VAULT_DATA_DIR: dataDir,
+      VAULT_KEKS: await fixedKeks([1, 2]),
+      VAULT_SWEEP_INTERVAL: '50ms',
+    });
     const vault = await openVault(config, logger, new ManualClock());
     const sweeper = startSweeper(vault, logger);
     await new Promise((r) => setTimeout(r, 300));

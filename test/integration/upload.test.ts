@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptChunk } from '../../src/crypto/chunk-format.js';
-import { getSodium, toBase64Url, fromBase64Url } from '../../src/crypto/sodium.js';
 import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import { bearer, consent, fakeAudio, newVisit, registerOrder, type Visit } from '../helpers/actors.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -59,27 +59,41 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
     expect(dup.status).toBe(200);
     expect(dup.body.outcome).toBe('duplicate');
 
-    const early = await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: n });
+    const early = await request(vault.server)
+      .post(`/v1/recordings/${recordingId}/complete`)
+      .set(bearer(visit.beauticianToken))
+      .send({ chunkCount: n });
     expect(early.status).toBe(409);
     expect(early.body.error).toMatchObject({ code: 'chunks_missing', missing: [1, 4] });
 
-    const state = await request(vault.server).get(`/v1/recordings/${recordingId}/upload-state`).set(bearer(visit.beauticianToken));
+    const state = await request(vault.server)
+      .get(`/v1/recordings/${recordingId}/upload-state`)
+      .set(bearer(visit.beauticianToken));
     expect(state.status).toBe(200);
     expect(state.body).toEqual({ recordingId, status: 'recording', storedSeqs: [0, 2, 3, 5] });
     for (const seq of [0, 1, 2, 3, 4, 5].filter((s) => !state.body.storedSeqs.includes(s))) {
       expect((await put(visit.beauticianToken, recordingId, seq, chunks[seq]!)).status).toBe(201);
     }
 
-    const done = await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: n });
+    const done = await request(vault.server)
+      .post(`/v1/recordings/${recordingId}/complete`)
+      .set(bearer(visit.beauticianToken))
+      .send({ chunkCount: n });
     expect(done.status).toBe(200);
     expect(done.body.status).toBe('sealed');
     expect(new Date(done.body.retainUntil).getTime()).toBe(vault.clock.now().getTime() + 7 * 86_400_000);
 
     // Completing again (a lost answer) is answered the same; a different count is a conflict.
-    const again = await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: n });
+    const again = await request(vault.server)
+      .post(`/v1/recordings/${recordingId}/complete`)
+      .set(bearer(visit.beauticianToken))
+      .send({ chunkCount: n });
     expect(again.status).toBe(200);
     expect(again.body.retainUntil).toBe(done.body.retainUntil);
-    const other = await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(visit.beauticianToken)).send({ chunkCount: n + 1 });
+    const other = await request(vault.server)
+      .post(`/v1/recordings/${recordingId}/complete`)
+      .set(bearer(visit.beauticianToken))
+      .send({ chunkCount: n + 1 });
     expect(other.status).toBe(409);
 
     // No upload after seal, not even a chunk that was already stored.
@@ -119,7 +133,9 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
   it('keeps exactly one of many concurrent uploads of the same seq', async () => {
     const visit = await newVisit(vault);
     const { recordingId, contentKey } = await start(visit);
-    const bodies = Array.from({ length: 6 }, (_, i) => encryptChunk({ contentKey, recordingId, seq: 0, final: false, plaintext: fakeAudio(300, i % 2) }));
+    const bodies = Array.from({ length: 6 }, (_, i) =>
+      encryptChunk({ contentKey, recordingId, seq: 0, final: false, plaintext: fakeAudio(300, i % 2) }),
+    );
     const results = await Promise.all(bodies.map((b) => put(visit.beauticianToken, recordingId, 0, b)));
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
     const winner = results.find((r) => r.status === 201)!.body.sha256 as string;
@@ -127,7 +143,9 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
       if (r.status === 200) expect(r.body.sha256).toBe(winner);
       else if (r.status !== 201) expect(r.status).toBe(409);
     }
-    const state = await request(vault.server).get(`/v1/recordings/${recordingId}/upload-state`).set(bearer(visit.beauticianToken));
+    const state = await request(vault.server)
+      .get(`/v1/recordings/${recordingId}/upload-state`)
+      .set(bearer(visit.beauticianToken));
     expect(state.body.storedSeqs).toEqual([0]);
   });
 
@@ -135,7 +153,10 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
     const visit = await newVisit(vault, { consents: false });
     const { sealedContentKey } = await sealedKeyFor(visit.publicKey);
     const startIt = () =>
-      request(vault.server).post(`/v1/orders/${visit.orderId}/recordings`).set(bearer(visit.beauticianToken)).send({ sealedContentKey, mimeType: 'audio/ogg' });
+      request(vault.server)
+        .post(`/v1/orders/${visit.orderId}/recordings`)
+        .set(bearer(visit.beauticianToken))
+        .send({ sealedContentKey, mimeType: 'audio/ogg' });
 
     let res = await startIt();
     expect(res.status).toBe(409);
@@ -158,7 +179,13 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
       .set(bearer(visit.beauticianToken))
       .send({ party: 'customer', decision: 'consent', mode: 'notified_no_objection', appVersion: '4.0.0' });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ orderId: visit.orderId, party: 'customer', mode: 'notified_no_objection', appVersion: '4.0.0', recordedBy: visit.beauticianId });
+    expect(res.body).toMatchObject({
+      orderId: visit.orderId,
+      party: 'customer',
+      mode: 'notified_no_objection',
+      appVersion: '4.0.0',
+      recordedBy: visit.beauticianId,
+    });
     expect(res.body.recordedAt).toBe(vault.clock.now().toISOString());
     const bad = await request(vault.server)
       .post(`/v1/orders/${visit.orderId}/consents`)
@@ -175,12 +202,30 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
     const chunk = encryptChunk({ contentKey, recordingId, seq: 0, final: true, plaintext: fakeAudio(10) });
 
     expect((await put(theirs.beauticianToken, recordingId, 0, chunk)).status).toBe(403);
-    expect((await request(vault.server).get(`/v1/recordings/${recordingId}/upload-state`).set(bearer(theirs.beauticianToken))).status).toBe(403);
-    expect((await request(vault.server).post(`/v1/recordings/${recordingId}/complete`).set(bearer(theirs.beauticianToken)).send({ chunkCount: 1 })).status).toBe(403);
+    expect(
+      (
+        await request(vault.server)
+          .get(`/v1/recordings/${recordingId}/upload-state`)
+          .set(bearer(theirs.beauticianToken))
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(vault.server)
+          .post(`/v1/recordings/${recordingId}/complete`)
+          .set(bearer(theirs.beauticianToken))
+          .send({ chunkCount: 1 })
+      ).status,
+    ).toBe(403);
     expect((await consent(vault, theirs.beauticianToken, mine.orderId, 'beautician')).status).toBe(403);
     const { sealedContentKey } = await sealedKeyFor(mine.publicKey);
     expect(
-      (await request(vault.server).post(`/v1/orders/${mine.orderId}/recordings`).set(bearer(theirs.beauticianToken)).send({ sealedContentKey, mimeType: 'audio/ogg' })).status,
+      (
+        await request(vault.server)
+          .post(`/v1/orders/${mine.orderId}/recordings`)
+          .set(bearer(theirs.beauticianToken))
+          .send({ sealedContentKey, mimeType: 'audio/ogg' })
+      ).status,
     ).toBe(403);
     // Other roles may not upload at all.
     expect((await put(mine.platformToken, recordingId, 0, chunk)).status).toBe(403);
@@ -190,21 +235,35 @@ describe.each(STORE_PAIRS)('upload on %s', (pair) => {
   it('lists recording metadata for dispute staff without key material', async () => {
     const visit = await newVisit(vault);
     const { recordingId } = await start(visit);
-    const staff = await vault.addPrincipal({ id: `staff-${pair.replace("+", "-")}`, roles: ['dispute_staff'], department: 'disputes' });
+    const staff = await vault.addPrincipal({
+      id: `staff-${pair.replace('+', '-')}`,
+      roles: ['dispute_staff'],
+      department: 'disputes',
+    });
     const res = await request(vault.server).get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(staff));
     expect(res.status).toBe(200);
     expect(res.body.recordings).toHaveLength(1);
-    expect(res.body.recordings[0]).toMatchObject({ recordingId, status: 'recording', mimeType: 'audio/ogg; codecs=opus', storedChunks: 0 });
+    expect(res.body.recordings[0]).toMatchObject({
+      recordingId,
+      status: 'recording',
+      mimeType: 'audio/ogg; codecs=opus',
+      storedChunks: 0,
+    });
     expect(JSON.stringify(res.body)).not.toMatch(/sealedContentKey|wrapped|secretKey|contentKey/i);
-    expect((await request(vault.server).get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(visit.beauticianToken))).status).toBe(403);
+    expect(
+      (await request(vault.server).get(`/v1/orders/${visit.orderId}/recordings`).set(bearer(visit.beauticianToken)))
+        .status,
+    ).toBe(403);
   });
 
   it('rejects a duplicate order id and an unknown beautician', async () => {
     const visit = await newVisit(vault);
-    const again = await request(vault.server)
-      .post('/v1/orders')
-      .set(bearer(visit.platformToken))
-      .send({ orderId: visit.orderId, beauticianId: visit.beauticianId, customerId: 'c', scheduledAt: '2026-11-24T10:00:00Z' });
+    const again = await request(vault.server).post('/v1/orders').set(bearer(visit.platformToken)).send({
+      orderId: visit.orderId,
+      beauticianId: visit.beauticianId,
+      customerId: 'c',
+      scheduledAt: '2026-11-24T10:00:00Z',
+    });
     expect(again.status).toBe(409);
     await expect(registerOrder(vault, visit.platformToken, 'nobody')).rejects.toThrow(/400/);
   });

@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHUNK_OVERHEAD, decryptChunk, encryptChunk, inspectChunk, plaintextLength } from '../../src/crypto/chunk-format.js';
+import {
+  CHUNK_OVERHEAD,
+  decryptChunk,
+  encryptChunk,
+  inspectChunk,
+  plaintextLength,
+} from '../../src/crypto/chunk-format.js';
 import { ChunkIntegrityError } from '../../src/crypto/errors.js';
 import { getSodium } from '../../src/crypto/sodium.js';
 import vectors from './crypto-vectors.json' with { type: 'json' };
@@ -29,7 +35,13 @@ describe('the format as SPEC words it, checked with raw libsodium', () => {
     for (const v of vectors.chunks) {
       const chunk = fromHex(v.chunk);
       const aad = `visit-vault/v1|${v.recordingId}|${v.seq}|${v.final ? 1 : 0}`;
-      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, chunk.subarray(25), aad, chunk.subarray(1, 25), fromHex(v.contentKey));
+      const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
+        null,
+        chunk.subarray(25),
+        aad,
+        chunk.subarray(1, 25),
+        fromHex(v.contentKey),
+      );
       expect(toHex(plain)).toBe(v.plaintext);
     }
   });
@@ -54,7 +66,10 @@ describe('chunk tampering: every change fails to open', () => {
     ['truncated tag', () => decryptChunk({ ...ctx, chunk: fromHex(v.chunk).subarray(0, last) })],
     ['truncated to the header', () => decryptChunk({ ...ctx, chunk: fromHex(v.chunk).subarray(0, 25) })],
     ['wrong seq', () => decryptChunk({ ...ctx, seq: 1, chunk: fromHex(v.chunk) })],
-    ['wrong recording id', () => decryptChunk({ ...ctx, recordingId: 'rec_00000000000000000000000000000002', chunk: fromHex(v.chunk) })],
+    [
+      'wrong recording id',
+      () => decryptChunk({ ...ctx, recordingId: 'rec_00000000000000000000000000000002', chunk: fromHex(v.chunk) }),
+    ],
     ['wrong final flag', () => decryptChunk({ ...ctx, final: true, chunk: fromHex(v.chunk) })],
     ['wrong key', () => decryptChunk({ ...ctx, contentKey: new Uint8Array(32), chunk: fromHex(v.chunk) })],
   ])('%s', (_name, open) => {
@@ -64,13 +79,33 @@ describe('chunk tampering: every change fails to open', () => {
   it('detects two chunks swapped between seqs and between recordings', async () => {
     const sodium = await getSodium();
     const key = sodium.randombytes_buf(32);
-    const a = encryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 0, final: false, plaintext: new Uint8Array([1, 2, 3]) });
-    const b = encryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 1, final: true, plaintext: new Uint8Array([4, 5, 6]) });
-    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 0, final: false, chunk: b })).toThrow(ChunkIntegrityError);
-    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 1, final: true, chunk: a })).toThrow(ChunkIntegrityError);
-    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_b', seq: 0, final: false, chunk: a })).toThrow(ChunkIntegrityError);
+    const a = encryptChunk({
+      contentKey: key,
+      recordingId: 'rec_a',
+      seq: 0,
+      final: false,
+      plaintext: new Uint8Array([1, 2, 3]),
+    });
+    const b = encryptChunk({
+      contentKey: key,
+      recordingId: 'rec_a',
+      seq: 1,
+      final: true,
+      plaintext: new Uint8Array([4, 5, 6]),
+    });
+    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 0, final: false, chunk: b })).toThrow(
+      ChunkIntegrityError,
+    );
+    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 1, final: true, chunk: a })).toThrow(
+      ChunkIntegrityError,
+    );
+    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_b', seq: 0, final: false, chunk: a })).toThrow(
+      ChunkIntegrityError,
+    );
     // Truncating a recording: the new last chunk was not encrypted as final.
-    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 0, final: true, chunk: a })).toThrow(ChunkIntegrityError);
+    expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_a', seq: 0, final: true, chunk: a })).toThrow(
+      ChunkIntegrityError,
+    );
   });
 
   it('never leaks plaintext or keys in the error message', () => {

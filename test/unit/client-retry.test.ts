@@ -26,9 +26,13 @@ describe('fetchWithRetry against a real local server', () => {
     server = http.createServer((req, res) => {
       hits++;
       if (req.url === '/flaky' && hits <= 2) {
-        res.writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' }).end('{"error":{"code":"unavailable","message":"x"}}');
+        res
+          .writeHead(503, { 'retry-after': '0', 'content-type': 'application/json' })
+          .end('{"error":{"code":"unavailable","message":"x"}}');
       } else if (req.url === '/conflict') {
-        res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":{"code":"chunk_conflict","message":"x"}}');
+        res
+          .writeHead(409, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"chunk_conflict","message":"x"}}');
       } else res.writeHead(200).end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -38,20 +42,32 @@ describe('fetchWithRetry against a real local server', () => {
 
   it('retries 503 with Retry-After until it succeeds', async () => {
     hits = 0;
-    const res = await fetchWithRetry(fetch, `${url}/flaky`, { method: 'GET' }, { attempts: 5, baseDelayMs: 1, maxDelayMs: 10 });
+    const res = await fetchWithRetry(
+      fetch,
+      `${url}/flaky`,
+      { method: 'GET' },
+      { attempts: 5, baseDelayMs: 1, maxDelayMs: 10 },
+    );
     expect(res.status).toBe(200);
     expect(hits).toBe(3);
   });
 
   it('does not retry a 409', async () => {
     hits = 0;
-    const res = await fetchWithRetry(fetch, `${url}/conflict`, { method: 'GET' }, { attempts: 5, baseDelayMs: 1, maxDelayMs: 10 });
+    const res = await fetchWithRetry(
+      fetch,
+      `${url}/conflict`,
+      { method: 'GET' },
+      { attempts: 5, baseDelayMs: 1, maxDelayMs: 10 },
+    );
     expect(res.status).toBe(409);
     expect(hits).toBe(1);
   });
 
   it('gives up after the last attempt with the last error', async () => {
     hits = -100;
-    await expect(fetchWithRetry(fetch, `${url}/flaky`, { method: 'GET' }, { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 })).rejects.toMatchObject({ status: 503, code: 'unavailable' });
+    await expect(
+      fetchWithRetry(fetch, `${url}/flaky`, { method: 'GET' }, { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 }),
+    ).rejects.toMatchObject({ status: 503, code: 'unavailable' });
   });
 });

@@ -17,6 +17,11 @@ describe('mapLimit', () => {
   });
   it('handles an empty list and rejects with the first error', async () => {
     expect(await mapLimit([], 4, async () => 1)).toEqual([]);
-    await expect(mapLimit([1, 2], 2, async (n) => { if (n === 2) throw new Error('two'); return n; })).rejects.toThrow('two');
+    await expect(
+      mapLimit([1, 2], 2, async (n) => {
+        if (n === 2) throw new Error('two');
+        return n;
+      }),
+    ).rejects.toThrow('two');
   });
 });

@@ -11,7 +11,9 @@ describe('parseDuration', () => {
     ['250ms', 250],
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '7', 'd', '-1d', '1.5h', '7 days', '1w'])('rejects %j', (text) => expect(parseDuration(text)).toBeNull());
+  it.each(['', '7', 'd', '-1d', '1.5h', '7 days', '1w'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeNull(),
+  );
 });
 
 describe('loadConfig', () => {
@@ -31,7 +33,12 @@ describe('loadConfig', () => {
 
   it('reads S3 settings when an endpoint is set', () => {
     const c = loadConfig({ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_BUCKET: 'vault', S3_FORCE_PATH_STYLE: 'false' });
-    expect(c.s3).toMatchObject({ endpoint: 'http://127.0.0.1:9000', bucket: 'vault', forcePathStyle: false, region: 'us-east-1' });
+    expect(c.s3).toMatchObject({
+      endpoint: 'http://127.0.0.1:9000',
+      bucket: 'vault',
+      forcePathStyle: false,
+      region: 'us-east-1',
+    });
   });
 
   it('names the variable that is wrong', () => {

@@ -16,7 +16,11 @@ interface Service {
 
 /** No Docker engine runs here: check the compose wiring and the Dockerfile by reading them. */
 describe('docker-compose.yml', () => {
-  const load = async () => parse(await readFile('docker-compose.yml', 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const load = async () =>
+    parse(await readFile('docker-compose.yml', 'utf8')) as {
+      services: Record<string, Service>;
+      volumes: Record<string, unknown>;
+    };
 
   it('wires the vault to healthy PostgreSQL and MinIO, after the bucket exists', async () => {
     const { services, volumes } = await load();
@@ -67,8 +71,12 @@ describe('docker-compose.yml', () => {
     expect(services['minio-bucket']!.entrypoint!.join(' ')).toContain(`local/${config.s3!.bucket}`);
     expect(env.S3_ACCESS_KEY_ID).toBe(services.minio!.environment!.MINIO_ROOT_USER);
     expect(env.S3_SECRET_ACCESS_KEY).toBe(services.minio!.environment!.MINIO_ROOT_PASSWORD);
-    const pg = Object.fromEntries(Object.entries(services.postgres!.environment!).map(([k, v]) => [k, interpolate(v, given)]));
-    expect(config.databaseUrl).toBe(`postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`);
+    const pg = Object.fromEntries(
+      Object.entries(services.postgres!.environment!).map(([k, v]) => [k, interpolate(v, given)]),
+    );
+    expect(config.databaseUrl).toBe(
+      `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`,
+    );
   });
 });
 

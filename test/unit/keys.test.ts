@@ -4,7 +4,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KeyIntegrityError, KeyUnavailableError } from '../../src/crypto/errors.js';
 import { KeyringError, loadOrCreateKeyring, parseKeks } from '../../src/crypto/keyring.js';
-import { createOrderKeys, openSealedContentKey, rewrapOrderSecretKey, SEALED_CONTENT_KEY_BYTES, unwrapOrderSecretKey, wrapSecretKey } from '../../src/crypto/order-keys.js';
+import {
+  createOrderKeys,
+  openSealedContentKey,
+  rewrapOrderSecretKey,
+  SEALED_CONTENT_KEY_BYTES,
+  unwrapOrderSecretKey,
+  wrapSecretKey,
+} from '../../src/crypto/order-keys.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import vectors from './crypto-vectors.json' with { type: 'json' };
 
@@ -36,9 +43,9 @@ describe('parseKeks', () => {
   it.each([
     ['', /no key/],
     ['1', /not version:base64url-key/],
-    ['0:' + toBase64Url(new Uint8Array(32)), /positive/],
+    [`0:${toBase64Url(new Uint8Array(32))}`, /positive/],
     [`${kekText(1, 1)},${kekText(1, 2)}`, /twice/],
-    ['1:' + toBase64Url(new Uint8Array(16).fill(9)), /32 bytes/],
+    [`1:${toBase64Url(new Uint8Array(16).fill(9))}`, /32 bytes/],
     ['1:not*base64', /32 bytes/],
   ])('rejects %j without echoing key bytes', (text, message) => {
     try {
@@ -89,26 +96,44 @@ describe('order keys', () => {
     const ring = parseKeks(`${v.kekVersion}:${toBase64Url(fromHex(v.kek))}`);
     const w = wrapSecretKey(ring, v.orderId, fromHex(v.secretKey), fromHex(v.nonce));
     expect(Buffer.from(w.wrappedSecretKey).toString('hex')).toBe(v.wrapped);
-    expect(unwrapOrderSecretKey(ring, { orderId: v.orderId, kekVersion: v.kekVersion, wrappedSecretKey: fromHex(v.wrapped) })).toEqual(fromHex(v.secretKey));
+    expect(
+      unwrapOrderSecretKey(ring, {
+        orderId: v.orderId,
+        kekVersion: v.kekVersion,
+        wrappedSecretKey: fromHex(v.wrapped),
+      }),
+    ).toEqual(fromHex(v.secretKey));
   });
 
   it('binds the wrap to the order id and the KEK version', () => {
     const ring = parseKeks(`${kekText(1, 1)},${kekText(2, 2)}`);
     const keys = createOrderKeys(ring, 'order-a');
     expect(keys.kekVersion).toBe(2);
-    expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-b', kekVersion: 2, wrappedSecretKey: keys.wrappedSecretKey })).toThrow(KeyIntegrityError);
-    expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 1, wrappedSecretKey: keys.wrappedSecretKey })).toThrow(KeyIntegrityError);
-    expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 9, wrappedSecretKey: keys.wrappedSecretKey })).toThrow(KeyUnavailableError);
+    expect(() =>
+      unwrapOrderSecretKey(ring, { orderId: 'order-b', kekVersion: 2, wrappedSecretKey: keys.wrappedSecretKey }),
+    ).toThrow(KeyIntegrityError);
+    expect(() =>
+      unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 1, wrappedSecretKey: keys.wrappedSecretKey }),
+    ).toThrow(KeyIntegrityError);
+    expect(() =>
+      unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 9, wrappedSecretKey: keys.wrappedSecretKey }),
+    ).toThrow(KeyUnavailableError);
     const tampered = new Uint8Array(keys.wrappedSecretKey);
     tampered[30] = (tampered[30] ?? 0) ^ 1;
-    expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 2, wrappedSecretKey: tampered })).toThrow(KeyIntegrityError);
+    expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 2, wrappedSecretKey: tampered })).toThrow(
+      KeyIntegrityError,
+    );
   });
 
   it('rewraps under the newest KEK so the old one can be dropped', () => {
     const old = parseKeks(kekText(1, 1));
     const keys = createOrderKeys(old, 'order-r');
     const both = parseKeks(`${kekText(1, 1)},${kekText(2, 2)}`);
-    const rewrapped = rewrapOrderSecretKey(both, { orderId: 'order-r', kekVersion: 1, wrappedSecretKey: keys.wrappedSecretKey });
+    const rewrapped = rewrapOrderSecretKey(both, {
+      orderId: 'order-r',
+      kekVersion: 1,
+      wrappedSecretKey: keys.wrappedSecretKey,
+    });
     expect(rewrapped.kekVersion).toBe(2);
     const onlyNew = parseKeks(kekText(2, 2));
     const a = unwrapOrderSecretKey(old, { orderId: 'order-r', kekVersion: 1, wrappedSecretKey: keys.wrappedSecretKey });
@@ -124,9 +149,13 @@ describe('order keys', () => {
     const sealed = sodium.crypto_box_seal(contentKey, keys.publicKey);
     expect(sealed.length).toBe(SEALED_CONTENT_KEY_BYTES);
     const secretKey = unwrapOrderSecretKey(ring, { orderId: 'order-s', ...keys });
-    expect(openSealedContentKey({ sealedContentKey: sealed, publicKey: keys.publicKey, secretKey })).toEqual(contentKey);
+    expect(openSealedContentKey({ sealedContentKey: sealed, publicKey: keys.publicKey, secretKey })).toEqual(
+      contentKey,
+    );
     const other = createOrderKeys(ring, 'order-t');
     const otherSecret = unwrapOrderSecretKey(ring, { orderId: 'order-t', ...other });
-    expect(() => openSealedContentKey({ sealedContentKey: sealed, publicKey: other.publicKey, secretKey: otherSecret })).toThrow(KeyIntegrityError);
+    expect(() =>
+      openSealedContentKey({ sealedContentKey: sealed, publicKey: other.publicKey, secretKey: otherSecret }),
+    ).toThrow(KeyIntegrityError);
   });
 });

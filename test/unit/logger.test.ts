@@ -10,14 +10,38 @@ describe('createLogger redaction', () => {
     stream.on('data', (d: Buffer) => out.push(d.toString('utf8')));
     const logger = createLogger({ level: 'info', destination: stream });
     const secret = 's3cr3t-value-that-must-not-appear';
-    const fields = ['token', 'key', 'kek', 'keks', 'sealedContentKey', 'contentKey', 'secretKey', 'wrappedSecretKey', 'plaintext', 'body', 'bootstrapAdminToken', 'secretAccessKey', 'databaseUrl'];
+    const fields = [
+      'token',
+      'key',
+      'kek',
+      'keks',
+      'sealedContentKey',
+      'contentKey',
+      'secretKey',
+      'wrappedSecretKey',
+      'plaintext',
+      'body',
+      'bootstrapAdminToken',
+      'secretAccessKey',
+      'databaseUrl',
+    ];
     const flat = Object.fromEntries(fields.map((f) => [f, secret]));
     logger.info(flat, 'top level');
-    logger.info({ config: flat, req: { headers: { authorization: `Bearer ${secret}`, cookie: secret }, body: secret }, res: { body: secret } }, 'nested');
+    logger.info(
+      {
+        config: flat,
+        req: { headers: { authorization: `Bearer ${secret}`, cookie: secret }, body: secret },
+        res: { body: secret },
+      },
+      'nested',
+    );
     await new Promise((r) => setImmediate(r));
     const text = out.join('');
     expect(text.split('\n').filter((l) => l.includes(secret))).toEqual([]);
-    const [top, nested] = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [top, nested] = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const f of fields) expect(top![f], f).toBe('[redacted]');
     expect((nested!.config as Record<string, unknown>).keks).toBe('[redacted]');
   });

@@ -38,14 +38,22 @@ describe('chunk parser properties', () => {
 
   it('round-trips any plaintext, and any single flipped bit is caught', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(100_000), fc.boolean(), fc.nat(), (plaintext, seq, final, where) => {
-        const chunk = encryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, plaintext });
-        expect(decryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, chunk })).toEqual(plaintext);
-        const tampered = new Uint8Array(chunk);
-        const i = where % tampered.length;
-        tampered[i] = (tampered[i] ?? 0) ^ (1 << where % 8);
-        expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, chunk: tampered })).toThrow(ChunkIntegrityError);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.nat(100_000),
+        fc.boolean(),
+        fc.nat(),
+        (plaintext, seq, final, where) => {
+          const chunk = encryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, plaintext });
+          expect(decryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, chunk })).toEqual(plaintext);
+          const tampered = new Uint8Array(chunk);
+          const i = where % tampered.length;
+          tampered[i] = (tampered[i] ?? 0) ^ (1 << (where % 8));
+          expect(() => decryptChunk({ contentKey: key, recordingId: 'rec_p', seq, final, chunk: tampered })).toThrow(
+            ChunkIntegrityError,
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -98,7 +106,8 @@ describe('range math properties', () => {
     fc.assert(
       fc.property(fc.nat(1000), fc.nat(1000), fc.nat(1000), (start, len, total) => {
         const d = decideRange(`bytes=${start}-${start + len}`, total);
-        if (start < total) expect(d).toEqual({ kind: 'partial', range: { start, end: Math.min(start + len, total - 1) } });
+        if (start < total)
+          expect(d).toEqual({ kind: 'partial', range: { start, end: Math.min(start + len, total - 1) } });
         else expect(d.kind).toBe('unsatisfiable');
       }),
     );

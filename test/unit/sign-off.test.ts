@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { isVaultError } from '../../src/errors.js';
 import type { Principal, Role } from '../../src/domain/principal.js';
 import {
+  type Decision,
+  type DecisionFacts,
   effectiveStatus,
   eligibleSignOffs,
   outcomeOf,
   planDecision,
-  type Decision,
-  type DecisionFacts,
   type RequestFacts,
 } from '../../src/domain/sign-off.js';
+import { isVaultError } from '../../src/errors.js';
 
 const now = new Date('2026-03-01T12:00:00Z');
 const later = new Date('2026-03-04T12:00:00Z');
@@ -64,8 +64,14 @@ describe('who may decide', () => {
     expect(attempt(request(), [], secHead, 'approve')).toEqual({ countedAs: 'security_head', outcome: 'pending' });
   });
   it('a department head of another department may not decide (403), not even reject', () => {
-    expect(attempt(request(), [], otherDeptHead, 'approve')).toEqual({ refused: 'forbidden', code: 'not_your_department' });
-    expect(attempt(request(), [], otherDeptHead, 'reject')).toEqual({ refused: 'forbidden', code: 'not_your_department' });
+    expect(attempt(request(), [], otherDeptHead, 'approve')).toEqual({
+      refused: 'forbidden',
+      code: 'not_your_department',
+    });
+    expect(attempt(request(), [], otherDeptHead, 'reject')).toEqual({
+      refused: 'forbidden',
+      code: 'not_your_department',
+    });
   });
   it('other roles may not decide', () => {
     expect(attempt(request(), [], auditor, 'approve')).toEqual({ refused: 'forbidden', code: 'wrong_role' });
@@ -86,19 +92,39 @@ describe('who may decide', () => {
 
 describe('two sign-offs', () => {
   it('department head then security head approves', () => {
-    expect(run([[deptHead, 'approve'], [secHead, 'approve']])).toMatchObject({ status: 'approved', refusal: null });
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [secHead, 'approve'],
+      ]),
+    ).toMatchObject({ status: 'approved', refusal: null });
   });
   it('security head then department head approves', () => {
-    expect(run([[secHead, 'approve'], [deptHead, 'approve']])).toMatchObject({ status: 'approved', refusal: null });
+    expect(
+      run([
+        [secHead, 'approve'],
+        [deptHead, 'approve'],
+      ]),
+    ).toMatchObject({ status: 'approved', refusal: null });
   });
   it('two department heads are not enough, the second finds the slot taken', () => {
-    expect(run([[deptHead, 'approve'], [deptHead2, 'approve']])).toMatchObject({
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [deptHead2, 'approve'],
+      ]),
+    ).toMatchObject({
       status: 'pending',
       refusal: { refused: 'conflict', code: 'sign_off_already_given' },
     });
   });
   it('two security heads are not enough', () => {
-    expect(run([[secHead, 'approve'], [secHead2, 'approve']])).toMatchObject({
+    expect(
+      run([
+        [secHead, 'approve'],
+        [secHead2, 'approve'],
+      ]),
+    ).toMatchObject({
       status: 'pending',
       refusal: { refused: 'conflict', code: 'sign_off_already_given' },
     });
@@ -106,16 +132,49 @@ describe('two sign-offs', () => {
   it('a person holding both roles counts once, and the other sign-off still comes from someone else', () => {
     const first = run([[both, 'approve']]);
     expect(first).toMatchObject({ status: 'pending', decisions: [{ countedAs: 'department_head' }] });
-    expect(run([[both, 'approve'], [both, 'approve']]).refusal).toEqual({ refused: 'conflict', code: 'already_decided' });
-    expect(run([[both, 'approve'], [secHead, 'approve']])).toMatchObject({ status: 'approved', decisions: [{ countedAs: 'department_head' }, { countedAs: 'security_head' }] });
+    expect(
+      run([
+        [both, 'approve'],
+        [both, 'approve'],
+      ]).refusal,
+    ).toEqual({ refused: 'conflict', code: 'already_decided' });
+    expect(
+      run([
+        [both, 'approve'],
+        [secHead, 'approve'],
+      ]),
+    ).toMatchObject({
+      status: 'approved',
+      decisions: [{ countedAs: 'department_head' }, { countedAs: 'security_head' }],
+    });
   });
   it('a person holding both roles fills whichever slot is still open', () => {
-    expect(run([[deptHead, 'approve'], [both, 'approve']])).toMatchObject({ status: 'approved', decisions: [{}, { countedAs: 'security_head' }] });
-    expect(run([[secHead, 'approve'], [both, 'approve']])).toMatchObject({ status: 'approved', decisions: [{}, { countedAs: 'department_head' }] });
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [both, 'approve'],
+      ]),
+    ).toMatchObject({ status: 'approved', decisions: [{}, { countedAs: 'security_head' }] });
+    expect(
+      run([
+        [secHead, 'approve'],
+        [both, 'approve'],
+      ]),
+    ).toMatchObject({ status: 'approved', decisions: [{}, { countedAs: 'department_head' }] });
   });
   it('the same person deciding twice gets 409, also after rejecting or changing their mind', () => {
-    expect(run([[deptHead, 'approve'], [deptHead, 'approve']]).refusal).toEqual({ refused: 'conflict', code: 'already_decided' });
-    expect(run([[deptHead, 'approve'], [deptHead, 'reject']]).refusal).toEqual({ refused: 'conflict', code: 'already_decided' });
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [deptHead, 'approve'],
+      ]).refusal,
+    ).toEqual({ refused: 'conflict', code: 'already_decided' });
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [deptHead, 'reject'],
+      ]).refusal,
+    ).toEqual({ refused: 'conflict', code: 'already_decided' });
   });
 });
 
@@ -123,17 +182,43 @@ describe('rejection, finality and expiry', () => {
   it('one rejection rejects, from either head, before or after an approval', () => {
     expect(run([[deptHead, 'reject']]).status).toBe('rejected');
     expect(run([[secHead, 'reject']]).status).toBe('rejected');
-    expect(run([[deptHead, 'approve'], [secHead, 'reject']]).status).toBe('rejected');
-    expect(run([[secHead, 'approve'], [deptHead, 'reject']]).status).toBe('rejected');
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [secHead, 'reject'],
+      ]).status,
+    ).toBe('rejected');
+    expect(
+      run([
+        [secHead, 'approve'],
+        [deptHead, 'reject'],
+      ]).status,
+    ).toBe('rejected');
   });
   it('a decision on an approved or rejected request gets 409', () => {
-    expect(run([[deptHead, 'reject'], [secHead, 'approve']]).refusal).toEqual({ refused: 'conflict', code: 'request_rejected' });
-    expect(run([[deptHead, 'approve'], [secHead, 'approve'], [secHead2, 'reject']]).refusal).toEqual({ refused: 'conflict', code: 'request_approved' });
+    expect(
+      run([
+        [deptHead, 'reject'],
+        [secHead, 'approve'],
+      ]).refusal,
+    ).toEqual({ refused: 'conflict', code: 'request_rejected' });
+    expect(
+      run([
+        [deptHead, 'approve'],
+        [secHead, 'approve'],
+        [secHead2, 'reject'],
+      ]).refusal,
+    ).toEqual({ refused: 'conflict', code: 'request_approved' });
   });
   it('a decision on an expired request gets 410, marked or not yet marked', () => {
-    expect(attempt(request({ status: 'expired' }), [], deptHead, 'approve')).toEqual({ refused: 'gone', code: 'request_expired' });
+    expect(attempt(request({ status: 'expired' }), [], deptHead, 'approve')).toEqual({
+      refused: 'gone',
+      code: 'request_expired',
+    });
     expect(attempt(request(), [], deptHead, 'approve', later)).toEqual({ refused: 'gone', code: 'request_expired' });
-    expect(attempt(request(), [], deptHead, 'approve', new Date(later.getTime() - 1))).toMatchObject({ countedAs: 'department_head' });
+    expect(attempt(request(), [], deptHead, 'approve', new Date(later.getTime() - 1))).toMatchObject({
+      countedAs: 'department_head',
+    });
   });
   it('the effective status of a pending request turns expired at expiresAt; decided requests never expire', () => {
     expect(effectiveStatus(request(), now)).toBe('pending');
@@ -144,8 +229,18 @@ describe('rejection, finality and expiry', () => {
   it('outcomeOf needs both slots from two people', () => {
     expect(outcomeOf([])).toBe('pending');
     expect(outcomeOf([{ deciderId: 'a', decision: 'approve', countedAs: 'department_head' }])).toBe('pending');
-    expect(outcomeOf([{ deciderId: 'a', decision: 'approve', countedAs: 'department_head' }, { deciderId: 'a', decision: 'approve', countedAs: 'security_head' }])).toBe('pending');
-    expect(outcomeOf([{ deciderId: 'a', decision: 'approve', countedAs: 'department_head' }, { deciderId: 'b', decision: 'approve', countedAs: 'security_head' }])).toBe('approved');
+    expect(
+      outcomeOf([
+        { deciderId: 'a', decision: 'approve', countedAs: 'department_head' },
+        { deciderId: 'a', decision: 'approve', countedAs: 'security_head' },
+      ]),
+    ).toBe('pending');
+    expect(
+      outcomeOf([
+        { deciderId: 'a', decision: 'approve', countedAs: 'department_head' },
+        { deciderId: 'b', decision: 'approve', countedAs: 'security_head' },
+      ]),
+    ).toBe('approved');
   });
 });
 
@@ -166,11 +261,13 @@ describe('every sequence of up to three decisions from the whole cast', () => {
       expect(new Set(deciders).size, label).toBe(deciders.length);
       for (const id of deciders) expect(['staff', 'odh', 'aud'], label).not.toContain(id);
       // Each recorded decision counts as a sign-off its decider may give.
-      for (const d of decisions) expect(eligibleSignOffs(cast.find((p) => p.id === d.deciderId)!, request()), label).toContain(d.countedAs);
+      for (const d of decisions)
+        expect(eligibleSignOffs(cast.find((p) => p.id === d.deciderId)!, request()), label).toContain(d.countedAs);
       // Approved exactly when two different people gave the two different sign-offs and nobody rejected.
       const approvals = decisions.filter((d) => d.decision === 'approve');
       const rejected = decisions.some((d) => d.decision === 'reject');
-      const twoSignOffs = new Set(approvals.map((d) => d.countedAs)).size === 2 && new Set(approvals.map((d) => d.deciderId)).size === 2;
+      const twoSignOffs =
+        new Set(approvals.map((d) => d.countedAs)).size === 2 && new Set(approvals.map((d) => d.deciderId)).size === 2;
       expect(status, label).toBe(rejected ? 'rejected' : twoSignOffs ? 'approved' : 'pending');
       // Nothing is recorded after the request left pending.
       const firstFinal = decisions.findIndex((_, i) => outcomeOf(decisions.slice(0, i + 1)) !== 'pending');

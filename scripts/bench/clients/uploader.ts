@@ -17,8 +17,24 @@ export interface Target {
 }
 
 export type UploaderJob =
-  | { kind: 'burst'; base: string; token: string; target: Target; chunkBytes: number; count: number; concurrency: number }
-  | { kind: 'phones'; base: string; token: string; targets: Target[]; rounds: number; periodMs: number; chunkBytes: number };
+  | {
+      kind: 'burst';
+      base: string;
+      token: string;
+      target: Target;
+      chunkBytes: number;
+      count: number;
+      concurrency: number;
+    }
+  | {
+      kind: 'phones';
+      base: string;
+      token: string;
+      targets: Target[];
+      rounds: number;
+      periodMs: number;
+      chunkBytes: number;
+    };
 
 export interface BurstResult {
   kind: 'burst';
@@ -43,7 +59,11 @@ function put(base: string, token: string, recordingId: string, seq: number, body
     const req = http.request(`${base}/v1/recordings/${recordingId}/chunks/${seq}`, {
       method: 'PUT',
       agent,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(body.length) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/octet-stream',
+        'content-length': String(body.length),
+      },
     });
     req.on('response', (res) => {
       res.resume();
@@ -65,7 +85,9 @@ async function burst(job: Extract<UploaderJob, { kind: 'burst' }>): Promise<Burs
   const contentKey = keyOf(job.target);
   const plaintext = new Uint8Array(job.chunkBytes - 41).fill(7);
   const { recordingId } = job.target;
-  const bodies = Array.from({ length: job.count }, (_, seq) => encryptChunk({ contentKey, recordingId, seq, final: false, plaintext }));
+  const bodies = Array.from({ length: job.count }, (_, seq) =>
+    encryptChunk({ contentKey, recordingId, seq, final: false, plaintext }),
+  );
   const first = bodies[0];
   if (!first) throw new Error('a burst needs at least one chunk');
   await put(job.base, job.token, recordingId, 0, first);
@@ -89,7 +111,9 @@ async function phones(job: Extract<UploaderJob, { kind: 'phones' }>): Promise<Ph
   // Encrypted before the clock starts: real phones encrypt on their own CPUs, not on the two cores the vault runs on.
   const bodies = job.targets.map((target) => {
     const contentKey = keyOf(target);
-    return Array.from({ length: job.rounds }, (_, seq) => encryptChunk({ contentKey, recordingId: target.recordingId, seq, final: seq === job.rounds - 1, plaintext }));
+    return Array.from({ length: job.rounds }, (_, seq) =>
+      encryptChunk({ contentKey, recordingId: target.recordingId, seq, final: seq === job.rounds - 1, plaintext }),
+    );
   });
   const start = performance.now() + 500;
   await Promise.all(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore, ByteRange, CallOptions, DeleteOutcome, ObjectMetadata } from './blob-store.js';
 import { assertSafeKey } from './keys.js';
@@ -14,7 +15,8 @@ async function discardTemp(temp: string, cause: unknown): Promise<never> {
   try {
     await unlink(temp);
   } catch (unlinkErr) {
-    if (!isErrno(unlinkErr, 'ENOENT')) throw new AggregateError([cause, unlinkErr], 'an object write failed and its temp file could not be removed');
+    if (!isErrno(unlinkErr, 'ENOENT'))
+      throw new AggregateError([cause, unlinkErr], 'an object write failed and its temp file could not be removed');
   }
   throw cause;
 }
@@ -49,7 +51,7 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
   }
 
   async function walk(dir: string, out: string[]): Promise<void> {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
@@ -59,7 +61,8 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
     for (const e of entries) {
       const full = path.join(dir, e.name);
       if (e.isDirectory()) await walk(full, out);
-      else if (e.isFile() && !e.name.endsWith(TEMP_SUFFIX)) out.push(path.relative(root, full).split(path.sep).join('/'));
+      else if (e.isFile() && !e.name.endsWith(TEMP_SUFFIX))
+        out.push(path.relative(root, full).split(path.sep).join('/'));
     }
   }
 
@@ -91,7 +94,7 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
     async get(key: string, options?: CallOptions & { range?: ByteRange }): Promise<Buffer | null> {
       const file = resolve(key);
       checkSignal(options?.signal);
-      let handle;
+      let handle: FileHandle;
       try {
         handle = await open(file, 'r');
       } catch (err) {
@@ -176,4 +179,3 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
   };
   return store;
 }
-

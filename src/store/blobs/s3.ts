@@ -54,7 +54,8 @@ export function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsComm
   command.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers: Record<string, string>; body: unknown };
-      if (typeof request.body === 'string') request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
+      if (typeof request.body === 'string')
+        request.headers['content-md5'] = createHash('md5').update(request.body).digest('base64');
       return next(args);
     },
     { step: 'build', name: 'contentMd5' },
@@ -69,12 +70,19 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: config.forcePathStyle,
-    credentials: config.accessKeyId && config.secretAccessKey ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } : undefined,
+    credentials:
+      config.accessKeyId && config.secretAccessKey
+        ? { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }
+        : undefined,
     // Older S3-compatible servers reject the SDK's default CRC32 trailers.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    requestHandler: { requestTimeout: options.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000, throwOnRequestTimeout: true },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      connectionTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
   });
   const Bucket = config.bucket;
 
@@ -90,7 +98,11 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
   const store: BlobStore = {
     async put(key: string, body: Uint8Array, opts?: CallOptions): Promise<void> {
       assertSafeKey(key);
-      await call(() => client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentLength: body.length }), { abortSignal: opts?.signal }));
+      await call(() =>
+        client.send(new PutObjectCommand({ Bucket, Key: key, Body: body, ContentLength: body.length }), {
+          abortSignal: opts?.signal,
+        }),
+      );
     },
 
     async get(key: string, opts?: CallOptions & { range?: ByteRange }): Promise<Buffer | null> {
@@ -135,7 +147,11 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
       let ContinuationToken: string | undefined;
       do {
         const token = ContinuationToken;
-        const res = await call(() => client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }), { abortSignal: opts?.signal }));
+        const res = await call(() =>
+          client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }), {
+            abortSignal: opts?.signal,
+          }),
+        );
         for (const o of res.Contents ?? []) if (o.Key) keys.push(o.Key);
         ContinuationToken = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (ContinuationToken);
@@ -147,10 +163,13 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
       let deleted = 0;
       for (let i = 0; i < keys.length; i += 1000) {
         const batch = keys.slice(i, i + 1000);
-        const command = withContentMd5(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        const command = withContentMd5(
+          new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }),
+        );
         const res = await call(() => client.send(command, { abortSignal: opts?.signal }));
         const failed = res.Errors ?? [];
-        if (failed.length > 0) throw unavailable('object storage', new Error(`DeleteObjects failed for ${failed.length} keys`));
+        if (failed.length > 0)
+          throw unavailable('object storage', new Error(`DeleteObjects failed for ${failed.length} keys`));
         deleted += batch.length;
       }
       return deleted;

@@ -77,7 +77,10 @@ const toDecision = (r: DecisionRow): AccessDecisionRecord => ({
   decidedAt: r.decided_at,
 });
 
-export async function insertRequest(q: Queryable, r: Omit<AccessRequestRecord, 'status' | 'decidedAt' | 'grantExpiresAt'>): Promise<void> {
+export async function insertRequest(
+  q: Queryable,
+  r: Omit<AccessRequestRecord, 'status' | 'decidedAt' | 'grantExpiresAt'>,
+): Promise<void> {
   await q.query(
     `INSERT INTO access_requests (id, order_id, requester_id, requester_department, purpose, reason, ticket_ref, status, created_at, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9)`,
@@ -86,8 +89,15 @@ export async function insertRequest(q: Queryable, r: Omit<AccessRequestRecord, '
 }
 
 /** With `forUpdate`, the row stays locked until the transaction ends: deciders of one request queue up here. */
-export async function findRequest(q: Queryable, id: string, { forUpdate = false } = {}): Promise<AccessRequestRecord | null> {
-  const [row] = await q.query<RequestRow>(`SELECT * FROM access_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+export async function findRequest(
+  q: Queryable,
+  id: string,
+  { forUpdate = false } = {},
+): Promise<AccessRequestRecord | null> {
+  const [row] = await q.query<RequestRow>(
+    `SELECT * FROM access_requests WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
   return row ? toRequest(row) : null;
 }
 
@@ -126,7 +136,10 @@ export async function insertDecision(q: Queryable, d: AccessDecisionRecord): Pro
 
 export async function listDecisions(q: Queryable, requestIds: readonly string[]): Promise<AccessDecisionRecord[]> {
   if (requestIds.length === 0) return [];
-  const rows = await q.query<DecisionRow>('SELECT * FROM access_decisions WHERE request_id = ANY($1::text[]) ORDER BY decided_at, decider_id', [requestIds]);
+  const rows = await q.query<DecisionRow>(
+    'SELECT * FROM access_decisions WHERE request_id = ANY($1::text[]) ORDER BY decided_at, decider_id',
+    [requestIds],
+  );
   return rows.map(toDecision);
 }
 
@@ -144,7 +157,11 @@ export async function settleRequest(
 }
 
 /** Marks pending requests past their expiry as expired; one id when given, else all of them. Returns what changed. */
-export async function expirePending(q: Queryable, now: Date, id?: string): Promise<{ id: string; orderId: string; expiresAt: Date }[]> {
+export async function expirePending(
+  q: Queryable,
+  now: Date,
+  id?: string,
+): Promise<{ id: string; orderId: string; expiresAt: Date }[]> {
   const rows = await q.query<{ id: string; order_id: string; expires_at: Date }>(
     `UPDATE access_requests SET status = 'expired'
       WHERE status = 'pending' AND expires_at <= $1 AND ($2::text IS NULL OR id = $2)
@@ -153,4 +170,3 @@ export async function expirePending(q: Queryable, now: Date, id?: string): Promi
   );
   return rows.map((r) => ({ id: r.id, orderId: r.order_id, expiresAt: r.expires_at }));
 }
-

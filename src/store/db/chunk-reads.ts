@@ -19,7 +19,12 @@ export async function chunkSizes(q: Queryable, recordingId: string): Promise<Chu
 }
 
 /** Object keys of seqs `from..to` inclusive, by seq; a seq without a row is absent from the map. */
-export async function chunkObjectKeys(q: Queryable, recordingId: string, from: number, to: number): Promise<Map<number, string>> {
+export async function chunkObjectKeys(
+  q: Queryable,
+  recordingId: string,
+  from: number,
+  to: number,
+): Promise<Map<number, string>> {
   const rows = await q.query<{ seq: number; object_key: string }>(
     'SELECT seq, object_key FROM chunks WHERE recording_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY seq',
     [recordingId, from, to],

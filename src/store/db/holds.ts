@@ -40,7 +40,8 @@ const toHold = (r: HoldRow): HoldRecord => ({
 });
 
 /** SQL for "this hold keeps its order's recordings at $now": not lifted and not past its own end. */
-export const ACTIVE_HOLD = (alias: string, now: string) => `${alias}.lifted_at IS NULL AND (${alias}.until IS NULL OR ${alias}.until > ${now})`;
+export const ACTIVE_HOLD = (alias: string, now: string) =>
+  `${alias}.lifted_at IS NULL AND (${alias}.until IS NULL OR ${alias}.until > ${now})`;
 
 export async function insertHold(q: Queryable, h: Omit<HoldRecord, 'liftedBy' | 'liftedAt'>): Promise<void> {
   await q.query(
@@ -59,6 +60,9 @@ export async function markLifted(q: Queryable, id: string, by: string, at: Date)
 }
 
 export async function activeHoldsOfOrder(q: Queryable, orderId: string, now: Date): Promise<HoldRecord[]> {
-  const rows = await q.query<HoldRow>(`SELECT * FROM holds h WHERE h.order_id = $1 AND ${ACTIVE_HOLD('h', '$2')} ORDER BY h.placed_at, h.id`, [orderId, now]);
+  const rows = await q.query<HoldRow>(
+    `SELECT * FROM holds h WHERE h.order_id = $1 AND ${ACTIVE_HOLD('h', '$2')} ORDER BY h.placed_at, h.id`,
+    [orderId, now],
+  );
   return rows.map(toHold);
 }

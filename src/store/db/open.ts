@@ -6,7 +6,10 @@ import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
 /** PostgreSQL when DATABASE_URL is set, else embedded PGlite in the data dir; migrated. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>, options: { onIdleError?: (err: Error) => void } = {}): Promise<Database> {
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir'>,
+  options: { onIdleError?: (err: Error) => void } = {},
+): Promise<Database> {
   const db = config.databaseUrl
     ? openPostgres({ connectionString: config.databaseUrl, onIdleError: options.onIdleError })
     : await openPglite(path.join(config.dataDir, 'pglite'));

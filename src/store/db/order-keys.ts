@@ -9,11 +9,19 @@ export async function claimStaleWraps(tx: Queryable, version: number, limit: num
       ORDER BY order_id LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [version, limit],
   );
-  return rows.map((r) => ({ orderId: r.order_id, kekVersion: r.kek_version, wrappedSecretKey: new Uint8Array(r.wrapped_secret_key) }));
+  return rows.map((r) => ({
+    orderId: r.order_id,
+    kekVersion: r.kek_version,
+    wrappedSecretKey: new Uint8Array(r.wrapped_secret_key),
+  }));
 }
 
 export async function updateWrap(tx: Queryable, orderId: string, wrapped: Uint8Array, version: number): Promise<void> {
-  await tx.query('UPDATE orders SET wrapped_secret_key = $2, kek_version = $3 WHERE order_id = $1', [orderId, Buffer.from(wrapped), version]);
+  await tx.query('UPDATE orders SET wrapped_secret_key = $2, kek_version = $3 WHERE order_id = $1', [
+    orderId,
+    Buffer.from(wrapped),
+    version,
+  ]);
 }
 
 /** Which KEK versions stored (unshredded) order keys use, with how many each. */

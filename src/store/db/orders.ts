@@ -40,7 +40,16 @@ export async function insertOrder(q: Queryable, o: Omit<OrderRecord, 'shreddedAt
   const rows = await q.query(
     `INSERT INTO orders (order_id, beautician_id, customer_id, scheduled_at, public_key, wrapped_secret_key, kek_version, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-    [o.orderId, o.beauticianId, o.customerId, o.scheduledAt, Buffer.from(o.publicKey), o.wrappedSecretKey && Buffer.from(o.wrappedSecretKey), o.kekVersion, o.createdAt],
+    [
+      o.orderId,
+      o.beauticianId,
+      o.customerId,
+      o.scheduledAt,
+      Buffer.from(o.publicKey),
+      o.wrappedSecretKey && Buffer.from(o.wrappedSecretKey),
+      o.kekVersion,
+      o.createdAt,
+    ],
   );
   return rows.length === 1;
 }
@@ -81,7 +90,9 @@ export async function insertConsent(q: Queryable, c: ConsentRecord): Promise<voi
 }
 
 export async function listConsents(q: Queryable, orderId: string): Promise<ConsentRecord[]> {
-  const rows = await q.query<ConsentRow>('SELECT * FROM consents WHERE order_id = $1 ORDER BY recorded_at, id', [orderId]);
+  const rows = await q.query<ConsentRow>('SELECT * FROM consents WHERE order_id = $1 ORDER BY recorded_at, id', [
+    orderId,
+  ]);
   return rows.map((r) => ({
     id: r.id,
     orderId: r.order_id,

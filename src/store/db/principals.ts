@@ -9,7 +9,12 @@ interface PrincipalRow {
   revoked_at: Date | null;
 }
 
-const toPrincipal = (r: PrincipalRow): Principal => ({ id: r.id, name: r.name, department: r.department, roles: r.roles });
+const toPrincipal = (r: PrincipalRow): Principal => ({
+  id: r.id,
+  name: r.name,
+  department: r.department,
+  roles: r.roles,
+});
 
 export async function insertPrincipal(q: Queryable, p: Principal, at: Date): Promise<boolean> {
   const rows = await q.query(
@@ -21,7 +26,11 @@ export async function insertPrincipal(q: Queryable, p: Principal, at: Date): Pro
 }
 
 export async function insertToken(q: Queryable, tokenHash: string, principalId: string, at: Date): Promise<void> {
-  await q.query('INSERT INTO tokens (token_hash, principal_id, created_at) VALUES ($1, $2, $3)', [tokenHash, principalId, at]);
+  await q.query('INSERT INTO tokens (token_hash, principal_id, created_at) VALUES ($1, $2, $3)', [
+    tokenHash,
+    principalId,
+    at,
+  ]);
 }
 
 /** The active principal owning an active token, or null. */
@@ -46,7 +55,10 @@ export async function listPrincipals(q: Queryable): Promise<(Principal & { revok
 
 /** Revokes the principal and every token it holds; false when already revoked. */
 export async function revokePrincipal(q: Queryable, id: string, at: Date): Promise<boolean> {
-  const rows = await q.query('UPDATE principals SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id', [id, at]);
+  const rows = await q.query(
+    'UPDATE principals SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+    [id, at],
+  );
   await q.query('UPDATE tokens SET revoked_at = $2 WHERE principal_id = $1 AND revoked_at IS NULL', [id, at]);
   return rows.length === 1;
 }

@@ -64,17 +64,31 @@ export async function insertRecording(
   );
 }
 
-export async function findRecording(q: Queryable, id: string, { forUpdate = false } = {}): Promise<RecordingRecord | null> {
-  const [row] = await q.query<RecordingRow>(`SELECT * FROM recordings WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+export async function findRecording(
+  q: Queryable,
+  id: string,
+  { forUpdate = false } = {},
+): Promise<RecordingRecord | null> {
+  const [row] = await q.query<RecordingRow>(`SELECT * FROM recordings WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [
+    id,
+  ]);
   return row ? toRecording(row) : null;
 }
 
 export async function listRecordingsOfOrder(q: Queryable, orderId: string): Promise<RecordingRecord[]> {
-  const rows = await q.query<RecordingRow>('SELECT * FROM recordings WHERE order_id = $1 ORDER BY created_at, id', [orderId]);
+  const rows = await q.query<RecordingRow>('SELECT * FROM recordings WHERE order_id = $1 ORDER BY created_at, id', [
+    orderId,
+  ]);
   return rows.map(toRecording);
 }
 
-export async function sealRecording(q: Queryable, id: string, at: Date, chunkCount: number, retainUntil: Date): Promise<void> {
+export async function sealRecording(
+  q: Queryable,
+  id: string,
+  at: Date,
+  chunkCount: number,
+  retainUntil: Date,
+): Promise<void> {
   await q.query(
     `UPDATE recordings SET status = 'sealed', sealed_at = $2, chunk_count = $3, retain_until = $4 WHERE id = $1`,
     [id, at, chunkCount, retainUntil],
@@ -138,7 +152,12 @@ export interface UploadTarget {
 }
 
 /** Everything a chunk upload checks, in one round trip: the recording, its order's beautician and what the seq already holds. */
-export async function findUploadTarget(q: Queryable, recordingId: string, seq: number, { forUpdate = false } = {}): Promise<UploadTarget | null> {
+export async function findUploadTarget(
+  q: Queryable,
+  recordingId: string,
+  seq: number,
+  { forUpdate = false } = {},
+): Promise<UploadTarget | null> {
   const [row] = await q.query<RecordingRow & { beautician_id: string; stored_sha256: string | null }>(
     `SELECT r.*, o.beautician_id, c.sha256 AS stored_sha256
        FROM recordings r
@@ -151,7 +170,10 @@ export async function findUploadTarget(q: Queryable, recordingId: string, seq: n
 }
 
 export async function findChunk(q: Queryable, recordingId: string, seq: number): Promise<ChunkRecord | null> {
-  const [row] = await q.query<ChunkRow>('SELECT * FROM chunks WHERE recording_id = $1 AND seq = $2', [recordingId, seq]);
+  const [row] = await q.query<ChunkRow>('SELECT * FROM chunks WHERE recording_id = $1 AND seq = $2', [
+    recordingId,
+    seq,
+  ]);
   return row ? toChunk(row) : null;
 }
 
@@ -161,6 +183,8 @@ export async function listChunks(q: Queryable, recordingId: string): Promise<Chu
 }
 
 export async function storedSeqs(q: Queryable, recordingId: string): Promise<number[]> {
-  const rows = await q.query<{ seq: number }>('SELECT seq FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
+  const rows = await q.query<{ seq: number }>('SELECT seq FROM chunks WHERE recording_id = $1 ORDER BY seq', [
+    recordingId,
+  ]);
   return rows.map((r) => r.seq);
 }

@@ -34,7 +34,11 @@ export async function markExpired(tx: Queryable, id: string, at: Date): Promise<
 }
 
 /** Recordings still `recording` whose last chunk (or start) is older than the cutoff. */
-export async function claimSilent(tx: Queryable, cutoff: Date, limit: number): Promise<(Claimed & { lastActivity: Date })[]> {
+export async function claimSilent(
+  tx: Queryable,
+  cutoff: Date,
+  limit: number,
+): Promise<(Claimed & { lastActivity: Date })[]> {
   return tx.query<Claimed & { lastActivity: Date }>(
     `SELECT r.id, r.order_id AS "orderId", COALESCE(r.last_chunk_at, r.created_at) AS "lastActivity" FROM recordings r
       WHERE r.status = 'recording' AND COALESCE(r.last_chunk_at, r.created_at) <= $1
@@ -46,7 +50,11 @@ export async function claimSilent(tx: Queryable, cutoff: Date, limit: number): P
 }
 
 export async function markIncomplete(tx: Queryable, id: string, at: Date, retainUntil: Date): Promise<void> {
-  await tx.query(`UPDATE recordings SET status = 'incomplete', incomplete_at = $2, retain_until = $3 WHERE id = $1`, [id, at, retainUntil]);
+  await tx.query(`UPDATE recordings SET status = 'incomplete', incomplete_at = $2, retain_until = $3 WHERE id = $1`, [
+    id,
+    at,
+    retainUntil,
+  ]);
 }
 
 /**
@@ -55,9 +63,15 @@ export async function markIncomplete(tx: Queryable, id: string, at: Date, retain
  * starting at the same moment either sees the shred or prevents it.
  */
 export async function shredOrderKeyIfDone(tx: Queryable, orderId: string, at: Date): Promise<boolean> {
-  const [order] = await tx.query<{ shredded: boolean }>('SELECT shredded_at IS NOT NULL AS shredded FROM orders WHERE order_id = $1 FOR UPDATE', [orderId]);
+  const [order] = await tx.query<{ shredded: boolean }>(
+    'SELECT shredded_at IS NOT NULL AS shredded FROM orders WHERE order_id = $1 FOR UPDATE',
+    [orderId],
+  );
   if (!order || order.shredded) return false;
-  const live = await tx.query(`SELECT 1 FROM recordings WHERE order_id = $1 AND status IN ('recording', 'sealed', 'incomplete') LIMIT 1`, [orderId]);
+  const live = await tx.query(
+    `SELECT 1 FROM recordings WHERE order_id = $1 AND status IN ('recording', 'sealed', 'incomplete') LIMIT 1`,
+    [orderId],
+  );
   if (live.length > 0) return false;
   await tx.query('UPDATE orders SET wrapped_secret_key = NULL, shredded_at = $2 WHERE order_id = $1', [orderId, at]);
   return true;
