@@ -3,7 +3,7 @@
  * server imports so the browser bundle stays small; test/browser/console.test.ts
  * checks at compile time that the server's views still fit these shapes.
  */
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'revoked';
 export type Purpose = 'dispute' | 'safety' | 'compliance_check' | 'legal_request';
 export const PURPOSES: readonly Purpose[] = ['dispute', 'safety', 'compliance_check', 'legal_request'];
 

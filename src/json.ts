@@ -1,11 +1,21 @@
+import canonicalize from 'canonicalize';
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-/** JSON with object keys sorted at every level: one byte string per value, for hashing. */
+/**
+ * RFC 8785 (JSON Canonicalization Scheme) text of a value: one byte string per
+ * value, for hashing and signing. Every hash and signature input the SPEC
+ * defines (audit leaves, request digests, decisions, receipts, shred receipts)
+ * goes through here. Throws on what JCS cannot represent (lone surrogates,
+ * NaN, Infinity): such a value must be refused at the edge, never signed.
+ */
 export function canonicalJson(value: JsonValue): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k] as JsonValue)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value has no JSON representation');
+  return text;
+}
+
+/** The UTF-8 bytes of canonicalJson(value), which is what gets hashed or signed. */
+export function canonicalBytes(value: JsonValue): Buffer {
+  return Buffer.from(canonicalJson(value), 'utf8');
 }

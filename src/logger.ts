@@ -35,6 +35,12 @@ export const REDACT_PATHS = [
   '*.secretAccessKey',
   'databaseUrl',
   '*.databaseUrl',
+  'logSigningKey',
+  '*.logSigningKey',
+  'secret',
+  '*.secret',
+  'signingKey',
+  '*.signingKey',
 ];
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {

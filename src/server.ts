@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { startSweeper } from './domain/sweeper.js';
 import { createLogger } from './logger.js';
 import { closeGracefully } from './shutdown.js';
 import { openVault } from './vault.js';
@@ -21,7 +20,7 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
-  const vault = await openVault(config, logger);
+  const vault = await openVault(config, { logger });
   const app = createApp({ ...vault, logger });
   const server: Server = app.listen(config.port, () => {
     logger.info(
@@ -29,7 +28,7 @@ async function main(): Promise<void> {
       'visit vault listening',
     );
   });
-  const sweeper = startSweeper(vault, logger);
+  const workers = vault.startWorkers();
 
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
@@ -42,7 +41,7 @@ async function main(): Promise<void> {
         logger.error({ err }, 'server close failed');
         exitCode = 1;
       })
-      .then(() => sweeper.stop())
+      .then(() => workers.stop())
       .then(() => vault.close())
       .then(
         () => process.exit(exitCode),

@@ -1,57 +1,99 @@
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
+import { loadOrCreateLogKey } from './crypto/log-key.js';
 import type { DomainDeps } from './domain/deps.js';
 import { assertKeysAvailable } from './domain/key-rotation.js';
 import { bootstrapAdmin } from './domain/principals.js';
 import { createIdGenerator } from './ids.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import type { BlobStore } from './store/blobs/blob-store.js';
 import { openBlobStore } from './store/blobs/open.js';
+import type { Database } from './store/db/database.js';
 import { openDatabase } from './store/db/open.js';
+import { startWorkers, type Workers } from './workers.js';
 
-/** Opens every store the vault needs from its Config; the server and the CLI share this. */
-export async function openVault(
-  config: Config,
-  logger: Logger,
-  clock: Clock = systemClock,
-): Promise<DomainDeps & { close(): Promise<void> }> {
-  const keyring = await loadOrCreateKeyring({
-    keks: config.keks,
-    dataDir: config.dataDir,
-    warn: (message) => logger.warn(message),
-  });
-  const db = await openDatabase(config, {
-    onIdleError: (err) => logger.warn({ err }, 'an idle database connection broke; the pool will open a new one'),
-  });
-  await assertKeysAvailable(db, keyring).catch(async (err: unknown) => {
-    await db.close();
-    throw err;
-  });
-  const blobs = await openBlobStore(config).catch(async (err: unknown) => {
-    await db.close();
-    throw err;
-  });
-  const deps: DomainDeps = {
-    config,
-    db,
-    blobs,
-    keyring,
-    clock,
-    ids: await createIdGenerator(),
-    metrics: createMetrics({ defaultMetrics: true }),
+/**
+ * The composition root: the one place that turns a Config into the running
+ * parts of the vault. The server, the CLI, the tests and the benchmarks all
+ * build their vault here, so a part added to DomainDeps is wired once.
+ */
+export interface OpenVaultOptions {
+  logger: Logger;
+  clock?: Clock;
+  /**
+   * Stores the caller opened (tests, benchmarks, a second server on the same
+   * data): used as they are, migrated by the caller, and left open on close.
+   */
+  stores?: { db: Database; blobs: BlobStore };
+  /** process-wide default metrics (CPU, memory); off where many vaults share one process */
+  defaultMetrics?: boolean;
+}
+
+export interface Vault extends DomainDeps {
+  logger: Logger;
+  /** Starts the background work every server runs (src/workers.ts); stop it before close(). */
+  startWorkers(): Workers;
+  /** Closes what this vault opened, even when one part fails, then reports every failure. */
+  close(): Promise<void>;
+}
+
+export async function openVault(config: Config, options: OpenVaultOptions): Promise<Vault> {
+  const { logger } = options;
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    const results = await Promise.allSettled(closers.reverse().map((close) => close()));
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length > 0) throw new AggregateError(failures, 'closing the vault failed');
   };
-  if (config.bootstrapAdminToken && (await bootstrapAdmin(deps, config.bootstrapAdminToken))) {
-    logger.info('created the bootstrap admin from VAULT_BOOTSTRAP_ADMIN_TOKEN');
+  try {
+    const keyring = await loadOrCreateKeyring({
+      keks: config.keks,
+      dataDir: config.dataDir,
+      warn: (message) => logger.warn(message),
+    });
+    const logKey = await loadOrCreateLogKey({
+      origin: config.logOrigin,
+      seed: config.logSigningKey,
+      dataDir: config.dataDir,
+      warn: (message) => logger.warn(message),
+    });
+    let db: Database;
+    let blobs: BlobStore;
+    if (options.stores) {
+      ({ db, blobs } = options.stores);
+    } else {
+      db = await openDatabase(config, {
+        onIdleError: (err) => logger.warn({ err }, 'an idle database connection broke; the pool will open a new one'),
+      });
+      closers.push(() => db.close());
+      blobs = await openBlobStore(config);
+      closers.push(() => blobs.close());
+    }
+    await assertKeysAvailable(db, keyring);
+    const deps: DomainDeps = {
+      config,
+      db,
+      blobs,
+      keyring,
+      logKey,
+      clock: options.clock ?? systemClock,
+      ids: await createIdGenerator(),
+      metrics: createMetrics({ defaultMetrics: options.defaultMetrics ?? true }),
+    };
+    if (config.bootstrapAdminToken && (await bootstrapAdmin(deps, config.bootstrapAdminToken))) {
+      logger.info('created the bootstrap admin from VAULT_BOOTSTRAP_ADMIN_TOKEN');
+    }
+    const vault: Vault = {
+      ...deps,
+      logger,
+      startWorkers: () => startWorkers(vault),
+      close: closeAll,
+    };
+    return vault;
+  } catch (err) {
+    await closeAll().catch((closeErr: unknown) => logger.error({ err: closeErr }, 'closing after a failed start'));
+    throw err;
   }
-  return {
-    ...deps,
-    /** Closes both stores, even when one fails, then reports every failure. */
-    async close() {
-      const failures = (await Promise.allSettled([db.close(), blobs.close()])).flatMap((r) =>
-        r.status === 'rejected' ? [r.reason as unknown] : [],
-      );
-      if (failures.length > 0) throw new AggregateError(failures, 'closing the stores failed');
-    },
-  };
 }

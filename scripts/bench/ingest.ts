@@ -19,17 +19,14 @@ import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { loadConfig } from '../../src/config.js';
-import { parseKeks } from '../../src/crypto/keyring.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { recordConsent, registerOrder } from '../../src/domain/orders.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createPrincipal } from '../../src/domain/principals.js';
 import { startRecording } from '../../src/domain/recordings.js';
-import { createIdGenerator } from '../../src/ids.js';
-import { createMetrics } from '../../src/metrics.js';
-import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { createS3BlobStore } from '../../src/store/blobs/s3.js';
+import { openVault } from '../../src/vault.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { startS3Server } from '../../test/helpers/s3.js';
 import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
@@ -49,22 +46,18 @@ interface Rig {
   close(): Promise<void>;
 }
 
-/** The two test pairs, plus postgres+fs: PostgreSQL with the filesystem store, to see the vault without s3rver's own limits. */
-type BenchPair = StorePair | 'postgres+fs';
+type BenchPair = StorePair;
 
 async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores> {
-  if (pair === 'pglite+fs') return openStores(pair, dataDir);
+  if (pair === 'postgres+fs') return openStores(pair, dataDir);
   const pg = await freshPostgresSchema();
-  if (pair === 'postgres+fs') {
-    const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
-    return { db: pg.db, blobs, cleanup: () => pg.cleanup() };
-  }
   // s3rver in a process of its own, as a real store would be: its work must not share the vault's event loop.
   const s3 = await startS3Server({ process: 'own' });
   const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
   return {
     db: pg.db,
     blobs,
+    postgresSchema: pg.schema,
     cleanup: async () => {
       await blobs.close();
       await s3.stop();
@@ -82,17 +75,14 @@ async function rig(pair: BenchPair): Promise<Rig> {
     LOG_LEVEL: 'silent',
   });
   const stores = await openBenchStores(pair, dataDir);
-  const deps: DomainDeps = {
-    config,
-    db: stores.db,
-    blobs: stores.blobs,
-    keyring: parseKeks(config.keks ?? ''),
+  const deps = await openVault(config, {
+    logger: pino({ level: 'silent' }),
     clock: systemClock,
-    ids: await createIdGenerator(),
-    metrics: createMetrics(),
-  };
+    stores: stores,
+    defaultMetrics: false,
+  });
   const server = await new Promise<Server>((resolve) => {
-    const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
+    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
   });
   const admin: Principal = { id: 'admin', name: 'a', department: 'it', roles: ['admin'] };
   const platform: Principal = { id: 'platform', name: 'p', department: 'p', roles: ['platform'] };
@@ -245,7 +235,7 @@ async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: numb
 export async function run(): Promise<BenchSection> {
   const metrics: Record<string, BenchMetric> = {};
   const notes: string[] = [];
-  for (const pair of ['pglite+fs', 'postgres+s3'] as const) {
+  for (const pair of ['postgres+fs', 'postgres+s3'] as const) {
     const r = await rig(pair);
     try {
       for (const [label, size, count] of [
@@ -294,7 +284,7 @@ export async function run(): Promise<BenchSection> {
     'Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver (its own process too). Vault CPU = CPU of the bench process (the vault) while the phones send, as % of one core.',
   );
   notes.push(
-    'Ceilings: pglite+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.',
+    'Ceilings: postgres+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.',
   );
-  return { stores: 'pglite+fs and postgres+s3 (s3rver)', metrics, notes };
+  return { stores: 'postgres+fs and postgres+s3 (s3rver)', metrics, notes };
 }

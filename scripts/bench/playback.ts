@@ -1,5 +1,5 @@
 /**
- * Playback benchmark (issue 3), on the embedded stores (PGlite + filesystem):
+ * Playback benchmark (issue 3), on PostgreSQL + filesystem:
  *  - throughput of `format=original` through HTTP vs raw libsodium decryption
  *    of the same chunks in memory (the ceiling), as a ratio;
  *  - time to first byte for a 2-hour recording (720 chunks of ~40 KB);
@@ -18,7 +18,6 @@ import { createApp } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { decryptChunk, encryptChunk } from '../../src/crypto/chunk-format.js';
-import { parseKeks } from '../../src/crypto/keyring.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import { decideRequest, fileRequest } from '../../src/domain/access-requests.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
@@ -26,11 +25,9 @@ import { recordConsent, registerOrder } from '../../src/domain/orders.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createPrincipal } from '../../src/domain/principals.js';
 import { completeRecording, putChunk, startRecording } from '../../src/domain/recordings.js';
-import { createIdGenerator } from '../../src/ids.js';
-import { createMetrics } from '../../src/metrics.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
-import { migrate } from '../../src/store/db/migrate.js';
-import { openPglite } from '../../src/store/db/pglite.js';
+import { openVault } from '../../src/vault.js';
+import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { runClient } from './clients/run-client.js';
 import type { BenchSection } from './types.js';
 
@@ -62,20 +59,17 @@ async function setUp(): Promise<Fixture> {
     LOG_LEVEL: 'silent',
     VAULT_MAX_CHUNK_BYTES: String(2 * MiB),
   });
-  const db = await openPglite();
-  await migrate(db);
+  const pg = await freshPostgresSchema();
+  const db = pg.db;
   const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
-  const deps: DomainDeps = {
-    config,
-    db,
-    blobs,
-    keyring: parseKeks(config.keks ?? ''),
+  const deps = await openVault(config, {
+    logger: pino({ level: 'silent' }),
     clock: systemClock,
-    ids: await createIdGenerator(),
-    metrics: createMetrics(),
-  };
+    stores: { db, blobs },
+    defaultMetrics: false,
+  });
   const server = await new Promise<Server>((resolve) => {
-    const s = createApp({ ...deps, logger: pino({ level: 'silent' }) }).listen(0, '127.0.0.1', () => resolve(s));
+    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -306,7 +300,7 @@ export async function run(): Promise<BenchSection> {
 
     const ratio = playback / ceiling;
     return {
-      stores: 'pglite+fs',
+      stores: 'postgres+fs',
       metrics: {
         'original playback throughput (2h recording)': { value: round(playback), unit: 'MiB/s' },
         'raw libsodium decryption, same chunks (ceiling)': { value: round(ceiling), unit: 'MiB/s' },

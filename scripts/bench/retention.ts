@@ -7,8 +7,12 @@
  */
 
 import { createHash } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
+import pino from 'pino';
 import { ManualClock } from '../../src/clock.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { loadConfig } from '../../src/config.js';
@@ -18,10 +22,9 @@ import { getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { rewrapOrderKeys } from '../../src/domain/key-rotation.js';
 import { runSweep } from '../../src/domain/sweeper.js';
-import { createIdGenerator } from '../../src/ids.js';
-import { createMetrics } from '../../src/metrics.js';
 import { createS3BlobStore, withContentMd5 } from '../../src/store/blobs/s3.js';
 import type { Queryable } from '../../src/store/db/database.js';
+import { openVault } from '../../src/vault.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { startS3Server } from '../../test/helpers/s3.js';
 import type { BenchSection } from './types.js';
@@ -48,15 +51,16 @@ export async function run(): Promise<BenchSection> {
   const keks = (v: number[]) =>
     v.map((n) => `${n}:${toBase64Url(sodium.crypto_generichash(32, `bench-kek-${n}`, null))}`).join(',');
   const clock = new ManualClock(new Date());
-  const deps: DomainDeps = {
-    config: loadConfig({ VAULT_KEKS: keks([1]) }),
-    db: pg.db,
-    blobs,
-    keyring: parseKeks(keks([1])),
+  const config = loadConfig({
+    VAULT_KEKS: keks([1]),
+    VAULT_DATA_DIR: await mkdtemp(path.join(os.tmpdir(), 'vault-bench-retention-')),
+  });
+  const deps = await openVault(config, {
+    logger: pino({ level: 'silent' }),
     clock,
-    ids: await createIdGenerator(),
-    metrics: createMetrics(),
-  };
+    stores: { db: pg.db, blobs },
+    defaultMetrics: false,
+  });
   try {
     progress(`creating ${N} orders, sealed recordings and objects`);
     const now = clock.now();

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { AuditAction, AuditOutcome } from '../domain/vocabulary.js';
 import { canonicalJson, type JsonValue } from '../json.js';
+
+export type { AuditAction, AuditOutcome };
+
 import type { Database, Queryable } from '../store/db/database.js';
 
 /**
@@ -9,11 +13,10 @@ import type { Database, Queryable } from '../store/db/database.js';
  * written in the same transaction as the action they record.
  * Never put a secret (token, key, plaintext) into `details`.
  */
-export type AuditOutcome = 'ok' | 'refused' | 'failed';
 
 export interface AuditEntryInput {
   actorId: string | null;
-  action: string;
+  action: AuditAction;
   outcome: AuditOutcome;
   orderId?: string | null;
   recordingId?: string | null;

@@ -30,10 +30,13 @@ if (isMain) {
     openDeps: async () => {
       const config = loadConfig();
       // Logs go to stderr so stdout carries only the command's output (a token, JSON lines).
-      return openVault(
-        config,
-        createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, destination: process.stderr }),
-      );
+      return openVault(config, {
+        logger: createLogger({
+          level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+          destination: process.stderr,
+        }),
+        defaultMetrics: false,
+      });
     },
     out: (line) => process.stdout.write(`${line}\n`),
     actorId: `cli:${os.userInfo().username}`,

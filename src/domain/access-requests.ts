@@ -1,20 +1,14 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { addMs } from '../durations.js';
 import { forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
-import type { AccessDecisionRecord, AccessRequestRecord, Purpose } from '../store/db/access-requests.js';
+import type { AccessDecisionRecord, AccessRequestRecord } from '../store/db/access-requests.js';
 import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
 import * as orders from '../store/db/orders.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
-import {
-  type Decision,
-  effectiveStatus,
-  isPastExpiry,
-  planDecision,
-  type RequestStatus,
-  type SignOff,
-} from './sign-off.js';
+import { effectiveStatus, isPastExpiry, planDecision } from './sign-off.js';
+import type { Decision, Purpose, RequestStatus, SignOff } from './vocabulary.js';
 
 /**
  * Access requests (SPEC steps 5-7): a dispute officer files one for an order;

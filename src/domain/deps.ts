@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { LogKey } from '../crypto/log-key.js';
 import type { IdGenerator } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
@@ -12,6 +13,8 @@ export interface DomainDeps {
   db: Database;
   blobs: BlobStore;
   keyring: Keyring;
+  /** the audit log's Ed25519 key: signs checkpoints, upload receipts and shred receipts */
+  logKey: LogKey;
   clock: Clock;
   ids: IdGenerator;
   metrics: Metrics;

@@ -1,10 +1,11 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import type { HoldReason, HoldRecord } from '../store/db/holds.js';
+import type { HoldRecord } from '../store/db/holds.js';
 import * as holds from '../store/db/holds.js';
 import { findOrder } from '../store/db/orders.js';
 import type { DomainDeps } from './deps.js';
 import type { Principal } from './principal.js';
+import type { HoldReason } from './vocabulary.js';
 
 /**
  * Retention holds (SPEC step 8): a complaint, bad review, dispute or legal

@@ -17,6 +17,7 @@ import { type ChunkWindow, chunkWindow, decideRange, type PlainRange } from './b
 import type { DomainDeps } from './deps.js';
 import type { Principal } from './principal.js';
 import { effectiveStatus } from './sign-off.js';
+import type { PlaybackFormat } from './vocabulary.js';
 
 /**
  * Approved playback (SPEC step 7): only the requester of an approved request
@@ -27,7 +28,6 @@ import { effectiveStatus } from './sign-off.js';
  * not grow with the recording. Any chunk that does not authenticate, or is
  * missing, ends the stream (fail closed), is counted and is audited.
  */
-export type PlaybackFormat = 'original' | 'mp3' | 'wav' | 'ogg';
 
 export interface PlaybackGrant {
   request: AccessRequestRecord;

@@ -1,13 +1,6 @@
-export const ROLES = [
-  'platform',
-  'beautician',
-  'dispute_staff',
-  'department_head',
-  'security_head',
-  'auditor',
-  'admin',
-] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from './vocabulary.js';
+
+export { ROLES, type Role } from './vocabulary.js';
 
 export interface Principal {
   id: string;

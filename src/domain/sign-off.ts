@@ -1,5 +1,6 @@
 import { conflict, forbidden, gone, type VaultError } from '../errors.js';
 import { hasRole, type Principal } from './principal.js';
+import { type Decision, type RequestStatus, SIGN_OFFS, type SignOff } from './vocabulary.js';
 
 /**
  * The two-manager sign-off rules (SPEC steps 5-7), pure: no clock, no store.
@@ -7,10 +8,6 @@ import { hasRole, type Principal } from './principal.js';
  * the requester's department) and one counted as `security_head`, from two
  * different people, neither of them the requester. One rejection rejects.
  */
-export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
-export type Decision = 'approve' | 'reject';
-export type SignOff = 'department_head' | 'security_head';
-export const SIGN_OFFS: readonly SignOff[] = ['department_head', 'security_head'];
 
 export interface RequestFacts {
   requesterId: string;

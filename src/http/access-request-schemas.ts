@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PURPOSES } from '../store/db/access-requests.js';
+import { DECISIONS, PLAYBACK_FORMATS, PURPOSES, REQUEST_STATUSES } from '../domain/vocabulary.js';
 import { id } from './schemas.js';
 
 /** Request schemas of the access-request and playback routes (strict: unknown fields are bad input). */
@@ -11,7 +11,7 @@ export const fileRequestBody = z.strictObject({
 });
 
 export const decisionBody = z.strictObject({
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(DECISIONS),
   // A sign-off someone may have to defend later says why.
   comment: z.string().trim().min(1, 'must not be empty').max(2000),
 });
@@ -19,14 +19,13 @@ export const decisionBody = z.strictObject({
 export const requestParams = z.strictObject({ id });
 export const audioParams = z.strictObject({ id, recordingId: id });
 
-export const FORMATS = ['original', 'mp3', 'wav', 'ogg'] as const;
 export const audioQuery = z.strictObject({
-  format: z.enum(FORMATS).default('original'),
+  format: z.enum(PLAYBACK_FORMATS).default('original'),
 });
 
 export const listRequestsQuery = z.strictObject({
   orderId: id.optional(),
-  status: z.enum(['pending', 'approved', 'rejected', 'expired']).optional(),
+  status: z.enum(REQUEST_STATUSES).optional(),
   limit: z
     .string()
     .regex(/^[0-9]{1,4}$/, 'must be a number')

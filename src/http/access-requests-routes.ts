@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { decideRequest, fileRequest, listRequestsFor, readRequest } from '../domain/access-requests.js';
 import { contentRange, unsatisfiedRange } from '../domain/byte-ranges.js';
 import type { DomainDeps } from '../domain/deps.js';
-import { authorizePlayback, openPlayback, type PlaybackFormat } from '../domain/playback.js';
+import { authorizePlayback, openPlayback } from '../domain/playback.js';
+import type { PlaybackFormat } from '../domain/vocabulary.js';
 import { VaultError } from '../errors.js';
 import { resolveFfmpeg, startTranscode } from '../media/ffmpeg.js';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HOLD_REASONS } from '../store/db/holds.js';
+import { HOLD_REASONS } from '../domain/vocabulary.js';
 import { id, isoTime } from './schemas.js';
 
 export const placeHoldBody = z.strictObject({

@@ -5,8 +5,7 @@ import type { HoldView } from '../domain/holds.js';
 import type { ConsentView } from '../domain/orders.js';
 import { ROLES } from '../domain/principal.js';
 import type { PutChunkResult, RecordingMetadata } from '../domain/recordings.js';
-import { PURPOSES } from '../store/db/access-requests.js';
-import { HOLD_REASONS } from '../store/db/holds.js';
+import { HOLD_REASONS, PURPOSES } from '../domain/vocabulary.js';
 
 /**
  * What the routes answer, for the OpenAPI document. Each schema `satisfies`

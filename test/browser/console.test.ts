@@ -29,7 +29,7 @@ const SECONDS = 4;
 const SHOTS = 'test-results';
 
 /** The console in a real browser: three people in three browser contexts, through a real vault. */
-describe('web console (Chromium, pglite+fs)', () => {
+describe('web console (Chromium, postgres+fs)', () => {
   let vault: TestVault;
   let browser: Browser;
   let visit: Visit;
@@ -47,7 +47,7 @@ describe('web console (Chromium, pglite+fs)', () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
     visit = await newVisit(vault);
     recordingId = await uploadSealed(vault, visit, await tone(SECONDS), 16 * 1024, 'audio/wav');
     token.officer = await vault.addPrincipal({

@@ -19,7 +19,7 @@ describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, op
       await db.transaction((tx) =>
         appendAudit(tx, new Date(1_700_000_000_000 + i), {
           actorId: 'x',
-          action: 'step',
+          action: 'audit.verified',
           outcome: 'ok',
           details: { i },
         }),
@@ -36,12 +36,20 @@ describe.each(DATABASE_BACKENDS)('audit chain tamper evidence on %s', (_name, op
       id: '"id":"x"',
     };
     const entry = await db.transaction((tx) =>
-      appendAudit(tx, new Date(), { actorId: 'ü', action: 'step', outcome: 'ok', orderId: 'order-ü', details }),
+      appendAudit(tx, new Date(), {
+        actorId: 'ü',
+        action: 'audit.verified',
+        outcome: 'ok',
+        orderId: 'order-ü',
+        details,
+      }),
     );
     const [stored] = await db.query<{ hash: string }>('SELECT hash FROM audit_log WHERE id = $1', [entry.id]);
     expect(stored?.hash).toBe(entry.hash);
     await db.query(`SELECT setval(pg_get_serial_sequence('audit_log', 'id'), 9007199254740000)`);
-    await db.transaction((tx) => appendAudit(tx, new Date(), { actorId: 'x', action: 'step', outcome: 'ok' }));
+    await db.transaction((tx) =>
+      appendAudit(tx, new Date(), { actorId: 'x', action: 'audit.verified', outcome: 'ok' }),
+    );
     expect(await verifyAudit(db)).toMatchObject({ ok: true, checked: 8 });
   });
 

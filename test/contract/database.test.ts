@@ -97,7 +97,7 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
       await db.transaction((tx) =>
         appendAudit(tx, at, {
           actorId: 'b1',
-          action: 'test.step',
+          action: 'audit.verified',
           outcome: 'ok',
           orderId: i % 2 ? 'o1' : 'o2',
           details: { i },

@@ -29,7 +29,11 @@ describe('storage that fails most of its requests', () => {
       await s3.stop();
       await pg.cleanup();
     };
-    vault = await startTestVault('postgres+s3', {}, { stores: { db: pg.db, blobs, cleanup: async () => undefined } });
+    vault = await startTestVault(
+      'postgres+s3',
+      {},
+      { stores: { db: pg.db, blobs, postgresSchema: pg.schema, cleanup: async () => undefined } },
+    );
   });
   afterAll(async () => {
     await vault?.close();
@@ -103,7 +107,11 @@ describe('database down', () => {
       await s3.stop();
       await pg.cleanup();
     };
-    vault = await startTestVault('postgres+s3', {}, { stores: { db, blobs, cleanup: async () => undefined } });
+    vault = await startTestVault(
+      'postgres+s3',
+      {},
+      { stores: { db, blobs, postgresSchema: pg.schema, cleanup: async () => undefined } },
+    );
   });
   afterAll(async () => {
     await vault?.close();

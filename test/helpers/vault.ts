@@ -8,52 +8,47 @@ import pino from 'pino';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { parseKeks } from '../../src/crypto/keyring.js';
 import { getSodium, toBase64Url } from '../../src/crypto/sodium.js';
-import type { DomainDeps } from '../../src/domain/deps.js';
 import type { Principal, Role } from '../../src/domain/principal.js';
 import { bootstrapAdmin } from '../../src/domain/principals.js';
-import { createIdGenerator } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
-import { createMetrics } from '../../src/metrics.js';
 import type { BlobStore } from '../../src/store/blobs/blob-store.js';
 import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { createS3BlobStore } from '../../src/store/blobs/s3.js';
 import type { Database } from '../../src/store/db/database.js';
-import { migrate } from '../../src/store/db/migrate.js';
-import { openPglite } from '../../src/store/db/pglite.js';
+import { openVault, type Vault } from '../../src/vault.js';
 import { freshPostgresSchema } from './postgres.js';
 import { startS3Server } from './s3.js';
 
-/** The two store pairs every integration suite runs on. */
-export type StorePair = 'pglite+fs' | 'postgres+s3';
-export const STORE_PAIRS: StorePair[] = ['pglite+fs', 'postgres+s3'];
+/** The two store pairs every integration suite runs on: real PostgreSQL beside each object store. */
+export type StorePair = 'postgres+fs' | 'postgres+s3';
+export const STORE_PAIRS: StorePair[] = ['postgres+fs', 'postgres+s3'];
 
 export const TEST_ADMIN_TOKEN = 'vv_test-admin-token-0123456789abcdef';
 
 export interface Stores {
   db: Database;
   blobs: BlobStore;
-  /** the PostgreSQL schema of a postgres+s3 pair, for a second connection to the same data */
-  postgresSchema?: string;
+  /** the PostgreSQL schema of this pair, for a second connection to the same data */
+  postgresSchema: string;
   cleanup(): Promise<void>;
 }
 
+/** A fresh PostgreSQL schema of its own (migrated) and an object store: files in dataDir, or a real S3 server. */
 export async function openStores(pair: StorePair, dataDir: string): Promise<Stores> {
-  if (pair === 'pglite+fs') {
-    const db = await openPglite();
-    await migrate(db);
+  const pg = await freshPostgresSchema();
+  if (pair === 'postgres+fs') {
     const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
     return {
-      db,
+      db: pg.db,
       blobs,
+      postgresSchema: pg.schema,
       cleanup: async () => {
         await blobs.close();
-        await db.close();
+        await pg.cleanup();
       },
     };
   }
-  const pg = await freshPostgresSchema();
   const s3 = await startS3Server();
   const blobs = await createS3BlobStore({ config: s3.config, createBucket: true });
   return {
@@ -69,7 +64,7 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
 }
 
 export interface TestVault {
-  deps: DomainDeps;
+  deps: Vault;
   clock: ManualClock;
   config: Config;
   stores: Stores;
@@ -96,20 +91,12 @@ export async function startTestVault(
   const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
   const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
-  const deps: DomainDeps = {
-    config,
-    db: stores.db,
-    blobs: stores.blobs,
-    keyring: parseKeks(config.keks ?? ''),
-    clock,
-    ids: await createIdGenerator(),
-    metrics: createMetrics(),
-  };
-  await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
   const logger = options.logStream
     ? createLogger({ level: 'trace', destination: options.logStream })
     : pino({ level: 'silent' });
-  const app = createApp({ ...deps, logger });
+  const deps = await openVault(config, { logger, clock, stores, defaultMetrics: false });
+  await bootstrapAdmin(deps, TEST_ADMIN_TOKEN);
+  const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -141,6 +128,7 @@ export async function startTestVault(
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.close();
       if (!options.stores) await stores.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },

@@ -26,7 +26,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
   let n = 0;
 
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
     token.admin = vault.adminToken;
     const add = async (actor: Actor, roles: Parameters<TestVault['addPrincipal']>[0]['roles'], department: string) => {
       token[actor] = await vault.addPrincipal({ id: `m-${actor}`, roles, department });

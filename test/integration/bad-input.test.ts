@@ -13,7 +13,7 @@ describe('bad input', () => {
   let chunk0: Uint8Array;
 
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs', { VAULT_MAX_CHUNK_BYTES: '65536' });
+    vault = await startTestVault('postgres+fs', { VAULT_MAX_CHUNK_BYTES: '65536' });
     visit = await newVisit(vault);
     const sodium = await getSodium();
     const contentKey = sodium.randombytes_buf(32);

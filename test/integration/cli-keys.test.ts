@@ -10,7 +10,7 @@ import { fixedKeks, startTestVault, type TestVault } from '../helpers/vault.js';
 describe('keys CLI', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs', { VAULT_KEKS: await fixedKeks([1]) });
+    vault = await startTestVault('postgres+fs', { VAULT_KEKS: await fixedKeks([1]) });
     await newVisit(vault);
     await newVisit(vault);
   });

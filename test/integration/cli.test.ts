@@ -16,7 +16,7 @@ const run = promisify(execFile);
 describe('vault CLI', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
 

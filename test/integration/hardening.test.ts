@@ -7,7 +7,7 @@ import { startTestVault, type TestVault } from '../helpers/vault.js';
 describe('hardening', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
 
@@ -87,7 +87,7 @@ describe('hardening', () => {
 describe('admin route limit', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
 
@@ -119,7 +119,7 @@ describe('failed-authentication limit and X-Forwarded-For', () => {
       .set(bearer(`vv_guess-${String(i).padStart(24, '0')}`));
 
   it('cannot be dodged by a made-up X-Forwarded-For when no proxy is trusted (the default)', async () => {
-    const vault = await startTestVault('pglite+fs');
+    const vault = await startTestVault('postgres+fs');
     try {
       for (let i = 0; i < 100; i++) expect((await guess(vault, `198.51.100.${i}`, i)).status).toBe(401);
       expect((await guess(vault, '203.0.113.250', 100)).status).toBe(429);
@@ -129,7 +129,7 @@ describe('failed-authentication limit and X-Forwarded-For', () => {
   });
 
   it('counts per forwarded client behind a trusted proxy (VAULT_TRUST_PROXY=1)', async () => {
-    const vault = await startTestVault('pglite+fs', { VAULT_TRUST_PROXY: '1' });
+    const vault = await startTestVault('postgres+fs', { VAULT_TRUST_PROXY: '1' });
     try {
       for (let i = 0; i < 100; i++) expect((await guess(vault, '198.51.100.7', i)).status).toBe(401);
       expect((await guess(vault, '198.51.100.7', 100)).status).toBe(429);

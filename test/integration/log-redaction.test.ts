@@ -21,7 +21,7 @@ describe('log lines carry no secret', () => {
       buffered = parts.pop() ?? '';
       lines.push(...parts.filter((l) => l.length > 0));
     });
-    vault = await startTestVault('pglite+fs', {}, { logStream: stream });
+    vault = await startTestVault('postgres+fs', {}, { logStream: stream });
   });
   afterAll(async () => vault?.close());
 

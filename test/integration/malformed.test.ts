@@ -17,7 +17,7 @@ describe('malformed requests across the other routes', () => {
   let head: string;
 
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
     visit = await newVisit(vault);
     rec = await uploadSealed(vault, visit);
     grant = await approvedRequest(vault, visit.orderId);

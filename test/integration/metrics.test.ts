@@ -19,7 +19,7 @@ function sample(text: string, series: string): number | undefined {
 describe('GET /metrics after a visit', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
   const scrape = async () => {

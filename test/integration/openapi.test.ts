@@ -8,7 +8,7 @@ import { startTestVault, type TestVault } from '../helpers/vault.js';
 describe('/openapi.json', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
 

@@ -480,7 +480,7 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
 describe('transcoding without ffmpeg', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs', { FFMPEG_PATH: '/nonexistent/ffmpeg' });
+    vault = await startTestVault('postgres+fs', { FFMPEG_PATH: '/nonexistent/ffmpeg' });
   });
   afterAll(async () => vault?.close());
 

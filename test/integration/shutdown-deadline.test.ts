@@ -12,7 +12,7 @@ import { startTestVault, type TestVault } from '../helpers/vault.js';
 describe('closeGracefully', () => {
   let vault: TestVault;
   beforeAll(async () => {
-    vault = await startTestVault('pglite+fs');
+    vault = await startTestVault('postgres+fs');
   });
   afterAll(async () => vault?.close());
 

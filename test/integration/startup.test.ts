@@ -26,7 +26,7 @@ describe('vault start on embedded defaults', () => {
       VAULT_KEKS: await fixedKeks([1]),
       VAULT_BOOTSTRAP_ADMIN_TOKEN: 'vv_startup-bootstrap-token-0123456789',
     });
-    const vault = await openVault(config, logger);
+    const vault = await openVault(config, { logger });
     const admin = { id: 'bootstrap-admin', name: 'a', department: 'administration', roles: ['admin' as const] };
     await createPrincipal(vault, admin, { id: 'b1', name: 'b', department: 'field', roles: ['beautician'] });
     await registerOrder(
@@ -37,9 +37,9 @@ describe('vault start on embedded defaults', () => {
     await vault.close();
 
     const without = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([2]) });
-    await expect(openVault(without, logger)).rejects.toThrow(/KEK version 1 \(1 order keys\)/);
+    await expect(openVault(without, { logger })).rejects.toThrow(/KEK version 1 \(1 order keys\)/);
     const both = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1, 2]) });
-    const again = await openVault(both, logger);
+    const again = await openVault(both, { logger });
     await again.close();
   });
 
@@ -49,7 +49,7 @@ describe('vault start on embedded defaults', () => {
       VAULT_KEKS: await fixedKeks([1, 2]),
       VAULT_SWEEP_INTERVAL: '50ms',
     });
-    const vault = await openVault(config, logger, new ManualClock());
+    const vault = await openVault(config, { logger, clock: new ManualClock() });
     const sweeper = startSweeper(vault, logger);
     await new Promise((r) => setTimeout(r, 300));
     await sweeper.stop();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Principal, Role } from '../../src/domain/principal.js';
 import {
-  type Decision,
   type DecisionFacts,
   effectiveStatus,
   eligibleSignOffs,
@@ -9,6 +8,7 @@ import {
   planDecision,
   type RequestFacts,
 } from '../../src/domain/sign-off.js';
+import type { Decision } from '../../src/domain/vocabulary.js';
 import { isVaultError } from '../../src/errors.js';
 
 const now = new Date('2026-03-01T12:00:00Z');

@@ -1,8 +1,5 @@
-import type { Decision, RequestStatus, SignOff } from '../../domain/sign-off.js';
+import type { Decision, Purpose, RequestStatus, SignOff } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
-
-export const PURPOSES = ['dispute', 'safety', 'compliance_check', 'legal_request'] as const;
-export type Purpose = (typeof PURPOSES)[number];
 
 export interface AccessRequestRecord {
   id: string;

@@ -1,7 +1,5 @@
+import type { HoldReason } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
-
-export const HOLD_REASONS = ['complaint', 'bad_review', 'dispute', 'legal'] as const;
-export type HoldReason = (typeof HOLD_REASONS)[number];
 
 export interface HoldRecord {
   id: string;

@@ -1,3 +1,4 @@
+import type { ConsentDecision, ConsentMode, ConsentParty } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
 
 export interface OrderRecord {
@@ -62,9 +63,9 @@ export async function findOrder(q: Queryable, orderId: string): Promise<OrderRec
 export interface ConsentRecord {
   id: string;
   orderId: string;
-  party: 'beautician' | 'customer';
-  decision: 'consent' | 'object';
-  mode: 'explicit' | 'notified_no_objection';
+  party: ConsentParty;
+  decision: ConsentDecision;
+  mode: ConsentMode;
   appVersion: string;
   recordedBy: string;
   recordedAt: Date;

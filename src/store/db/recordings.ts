@@ -1,6 +1,5 @@
+import type { RecordingStatus } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
-
-export type RecordingStatus = 'recording' | 'sealed' | 'incomplete' | 'expired';
 
 export interface RecordingRecord {
   id: string;
