@@ -47,7 +47,7 @@ export class LogKeyError extends Error {
 /** The log key from a base64url 32-byte seed. */
 export async function logKeyFromSeed(origin: string, seedText: string): Promise<LogKey> {
   const seed = fromBase64Url(seedText);
-  if (!seed || seed.length !== 32) throw new LogKeyError('VAULT_LOG_SIGNING_KEY must be a 32-byte seed, base64url');
+  if (seed?.length !== 32) throw new LogKeyError('VAULT_LOG_SIGNING_KEY must be a 32-byte seed, base64url');
   const sodium = await getSodium();
   const { publicKey, privateKey } = sodium.crypto_sign_seed_keypair(seed);
   sodium.memzero(seed);
