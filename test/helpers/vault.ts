@@ -25,6 +25,8 @@ export type StorePair = 'postgres+fs' | 'postgres+s3';
 export const STORE_PAIRS: StorePair[] = ['postgres+fs', 'postgres+s3'];
 
 export const TEST_ADMIN_TOKEN = 'vv_test-admin-token-0123456789abcdef';
+/** The tests' audit log key (a fixed Ed25519 seed, base64url), so verifiers in tests can pin it. */
+export const TEST_LOG_SEED = Buffer.alloc(32, 7).toString('base64url');
 
 export interface Stores {
   db: Database;
@@ -88,7 +90,13 @@ export async function startTestVault(
   options: { stores?: Stores /** capture the app's JSON log lines */; logStream?: Writable } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
-  const config = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks(), LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({
+    VAULT_DATA_DIR: dataDir,
+    VAULT_KEKS: await fixedKeks(),
+    VAULT_LOG_SIGNING_KEY: TEST_LOG_SEED,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
   const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
   const logger = options.logStream
