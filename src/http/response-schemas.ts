@@ -21,6 +21,22 @@ const b64url = z
 const RECORDING_STATUSES = ['recording', 'sealed', 'incomplete', 'expired'] as const;
 const REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
+/**
+ * The body of every refusal and failure (src/http/errors.ts): SPEC's
+ * `{ error: { code, message, field? } }`, plus `missing` for chunks_missing.
+ * Strict, so an extra field in an error body fails openapi-responses.test.ts.
+ */
+export const errorResponse = z
+  .strictObject({
+    error: z.strictObject({
+      code: z.string().describe('machine-readable, e.g. invalid_input, wrong_role, chunks_missing'),
+      message: z.string().describe('for people; never contains a secret'),
+      field: z.string().optional().describe('for bad input: the request field that is wrong'),
+      missing: z.array(z.number().int()).optional().describe('for chunks_missing: the seqs not stored'),
+    }),
+  })
+  .meta({ id: 'Error' });
+
 export const healthResponse = z.strictObject({ status: z.literal('ok') });
 export const readyResponse = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
@@ -129,7 +145,18 @@ export const accessRequestResponse = z.strictObject({
 }) satisfies z.ZodType<AccessRequestView>;
 export const accessRequestListResponse = z.strictObject({ requests: z.array(accessRequestResponse) });
 
-const jsonValue: z.ZodType<unknown> = z.json();
+/**
+ * Any JSON value (audit `details`). Recursive, so it is a named component: its
+ * self-references become `#/components/schemas/JsonValue`, which resolve from
+ * anywhere in the document (zod's own z.json() renders a local `$defs` that
+ * does not survive being embedded in an OpenAPI document).
+ */
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+const jsonValue: z.ZodType<Json> = z
+  .lazy(() =>
+    z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  )
+  .meta({ id: 'JsonValue', description: 'any JSON value' });
 export const auditPageResponse = z.strictObject({
   entries: z.array(
     z.strictObject({
