@@ -26,7 +26,8 @@ export interface RecordingMetadata {
   createdAt: string;
   sealedAt: string | null;
   retainUntil: string | null;
-  holds: Hold[];
+  /** absent for a beautician's own listing; the console's users always get it */
+  holds?: Hold[];
 }
 
 export interface OrderRecordings {

@@ -51,7 +51,7 @@ export class OfficerView {
               when(r.createdAt),
               when(r.sealedAt),
               when(r.retainUntil),
-              r.holds.map((h) => h.reason).join(', ') || '—',
+              (r.holds ?? []).map((h) => h.reason).join(', ') || '—',
             ]),
           ),
     );

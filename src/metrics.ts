@@ -11,6 +11,7 @@ export interface Metrics {
   chunkUploadSeconds: Histogram;
   chunksDuplicate: Counter;
   chunksConflicting: Counter;
+  chunksDigestMismatch: Counter;
   playbackStreams: Counter<'format'>;
   playbackBytes: Counter<'format'>;
   integrityFailures: Counter;
@@ -46,6 +47,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     chunksConflicting: new Counter({
       name: 'vault_chunks_conflicting_total',
       help: 'Chunks refused: different body under a stored seq',
+      registers,
+    }),
+    chunksDigestMismatch: new Counter({
+      name: 'vault_chunks_digest_mismatch_total',
+      help: 'Chunks refused: body does not match its Content-Digest (damaged in transit)',
       registers,
     }),
     playbackStreams: new Counter({

@@ -6,6 +6,7 @@ import type { Queryable } from '../store/db/database.js';
 import type { ConsentRecord, OrderRecord } from '../store/db/orders.js';
 import * as orders from '../store/db/orders.js';
 import { findPrincipal } from '../store/db/principals.js';
+import { stopRecordingsOnObjection } from './consent-withdrawal.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
 
@@ -90,6 +91,14 @@ export async function recordConsent(
     if (!order) throw notFound('order');
     assertOwnIfBeautician(actor, order);
     await orders.insertConsent(tx, consent);
+    // Before this transaction takes the audit log's lock: a chunk upload holds the recording's row, then wants that lock.
+    if (input.decision === 'object')
+      await stopRecordingsOnObjection(deps, tx, at, {
+        orderId,
+        consentId: consent.id,
+        party: input.party,
+        actorId: actor.id,
+      });
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'consent.recorded',

@@ -72,7 +72,7 @@ export async function authorizePlayback(
 interface ChunkPlan {
   /** plaintext size of each seq 0..n-1 */
   sizes: Int32Array;
-  /** true when the last seq must authenticate as final; 'either' for an incomplete recording's last chunk */
+  /** true when the last seq must authenticate as final; 'either' for an unfinished recording's (decided by trying) */
   lastFinal: true | 'either';
   /** a sealed recording whose rows are not all there: the first missing seq */
   missingSeq: number | null;
@@ -99,7 +99,16 @@ async function planChunks(q: Queryable, recording: RecordingRecord): Promise<Chu
 
 export type OpenedPlayback =
   | { kind: 'unsatisfiable'; total: number }
-  | { kind: 'stream'; mimeType: string; total: number; range: PlainRange | null; length: number; body: Readable };
+  | {
+      kind: 'stream';
+      mimeType: string;
+      total: number;
+      range: PlainRange | null;
+      length: number;
+      /** the recording ended without its final chunk: what plays is a prefix (header Vault-Recording-Truncated) */
+      truncated: boolean;
+      body: Readable;
+    };
 
 export interface OpenOptions {
   format: PlaybackFormat;
@@ -166,11 +175,22 @@ export async function openPlayback(
     if (err instanceof KeyUnavailableError) throw unavailable('the key encryption key of this order', err, 3600);
     throw err;
   });
+  let lastFinal = true;
+  if (plan.lastFinal === 'either' && plan.sizes.length > 0) {
+    try {
+      lastFinal = await lastChunkIsFinal(deps, where, contentKey, plan.sizes.length - 1);
+    } catch (err) {
+      (await getSodium()).memzero(contentKey);
+      throw err;
+    }
+  }
+  // Sealed recordings end in their final chunk (it authenticated as final); an unfinished one may not.
+  const truncated = plan.lastFinal === 'either' && (plan.sizes.length === 0 || !lastFinal);
   const body = new PlaintextStream(deps, {
     ...where,
     contentKey,
     sizes: plan.sizes,
-    lastFinal: plan.lastFinal,
+    lastFinal,
     window: chunkWindow(plan.sizes, range),
   });
   try {
@@ -185,8 +205,30 @@ export async function openPlayback(
     total,
     range,
     length: range ? range.end - range.start + 1 : total,
+    truncated,
     body,
   };
+}
+
+/**
+ * Whether the last chunk of an unfinished recording's prefix is the phone's
+ * final one, decided before any header is sent (so a truncated recording can
+ * say so): it authenticates either as final or as not final. One that does
+ * neither is an integrity failure, like any chunk that does not authenticate.
+ */
+async function lastChunkIsFinal(deps: DomainDeps, where: Where, contentKey: Uint8Array, seq: number): Promise<boolean> {
+  const key = (await chunkObjectKeys(deps.db, where.recordingId, seq, seq)).get(seq);
+  const ciphertext = key === undefined ? null : await deps.blobs.get(key);
+  if (!ciphertext) throw await integrityFailure(deps, where, seq, 'missing');
+  for (const final of [true, false]) {
+    try {
+      decryptChunk({ contentKey, recordingId: where.recordingId, seq, final, chunk: ciphertext });
+      return final;
+    } catch (err) {
+      if (!(err instanceof ChunkIntegrityError)) throw err;
+    }
+  }
+  throw await integrityFailure(deps, where, seq, 'not_authentic');
 }
 
 async function unsealContentKey(deps: DomainDeps, order: OrderRecord, recording: RecordingRecord): Promise<Uint8Array> {
@@ -225,7 +267,8 @@ interface Where {
 interface StreamContext extends Where {
   contentKey: Uint8Array;
   sizes: Int32Array;
-  lastFinal: true | 'either';
+  /** whether the last seq is the phone's final chunk (it must authenticate as such) */
+  lastFinal: boolean;
   window: ChunkWindow | null;
 }
 
@@ -346,22 +389,19 @@ class PlaintextStream extends Readable {
   }
 
   private decrypt(seq: number, ciphertext: Buffer): Uint8Array | null {
-    const isLast = seq === this.ctx.sizes.length - 1;
-    const attempts: boolean[] = !isLast ? [false] : this.ctx.lastFinal === true ? [true] : [false, true];
-    for (const final of attempts) {
-      try {
-        return decryptChunk({
-          contentKey: this.ctx.contentKey,
-          recordingId: this.ctx.recordingId,
-          seq,
-          final,
-          chunk: ciphertext,
-        });
-      } catch (err) {
-        if (!(err instanceof ChunkIntegrityError)) throw err;
-      }
+    const final = seq === this.ctx.sizes.length - 1 && this.ctx.lastFinal;
+    try {
+      return decryptChunk({
+        contentKey: this.ctx.contentKey,
+        recordingId: this.ctx.recordingId,
+        seq,
+        final,
+        chunk: ciphertext,
+      });
+    } catch (err) {
+      if (!(err instanceof ChunkIntegrityError)) throw err;
+      return null;
     }
-    return null;
   }
 
   private fetchAhead(from: number, last: number): void {

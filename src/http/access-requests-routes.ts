@@ -20,6 +20,8 @@ import { requireRole } from './auth.js';
 import { jsonBody, params, query } from './validate.js';
 
 const MANAGERS = ['department_head', 'security_head'] as const;
+/** Set on audio of a recording that ended without its final chunk (SPEC "Upload integrity and receipts"). */
+export const TRUNCATED_HEADER = 'Vault-Recording-Truncated';
 
 export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Router {
   const router = Router();
@@ -70,6 +72,8 @@ export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Rou
         },
       );
     }
+    // SPEC: a recording that ended without its final chunk plays its prefix and says so.
+    if (playback.truncated) res.set(TRUNCATED_HEADER, 'true');
     if (ffmpeg === null) {
       res.status(playback.range ? 206 : 200);
       res.set({

@@ -64,6 +64,8 @@ export interface RouteDoc {
   /** the zod schemas the route validates with (z.strictObject) */
   params?: ZodObjectInput;
   query?: ZodObjectInput;
+  /** optional request headers the route reads besides Authorization and Content-Type */
+  headers?: ZodObjectInput;
   body?: z.ZodType | 'octet-stream';
   /** every status the route answers, with a few words on when; 4xx/5xx bodies are the Error schema */
   responses: Record<number, string>;
@@ -165,19 +167,34 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'startRecording',
     method: 'post',
     path: '/v1/orders/:orderId/recordings',
-    summary: 'start a recording with its sealed content key',
+    summary:
+      'start a recording with its sealed content key; an Idempotency-Key header makes a repeated start (same key, body and principal, within 24 h) answer the same recording',
     roles: ['beautician'],
     params: orderParams,
+    headers: z.object({
+      'Idempotency-Key': z
+        .string()
+        .optional()
+        .describe(
+          '1-255 visible ASCII characters, bare or a quoted string; a retry with the same key and body answers the same recording',
+        ),
+    }),
     body: startRecordingBody,
-    responses: { 201: '{ recordingId, maxChunkBytes }', 409: 'consent_required', 410: 'order keys destroyed', ...ERR },
-    answers: { 201: answer.recordingStartedResponse },
+    responses: {
+      200: 'the recording an earlier start with this Idempotency-Key made',
+      201: '{ recordingId, maxChunkBytes }',
+      409: 'consent_required, or idempotency_key_reused (same key, other order or body)',
+      410: 'order keys destroyed',
+      ...ERR,
+    },
+    answers: { 200: answer.recordingStartedResponse, 201: answer.recordingStartedResponse },
   },
   {
     operationId: 'listOrderRecordings',
     method: 'get',
     path: '/v1/orders/:orderId/recordings',
-    summary: 'recording metadata (no key material), with holds',
-    roles: ['dispute_staff', ...MANAGERS, 'auditor'],
+    summary: 'recording metadata (no key material), with holds; a beautician sees its own orders only, without holds',
+    roles: ['dispute_staff', ...MANAGERS, 'auditor', 'beautician'],
     params: orderParams,
     responses: { 200: 'metadata', ...ERR },
     answers: { 200: answer.orderRecordingsResponse },
@@ -210,15 +227,24 @@ export const ROUTES: RouteDoc[] = [
     summary: 'upload one encrypted chunk (idempotent per seq)',
     roles: ['beautician'],
     params: chunkParams,
+    headers: z.object({
+      'Content-Digest': z
+        .string()
+        .optional()
+        .describe(
+          'RFC 9530, e.g. sha-256=:<base64 of SHA-256 of the body>:; a body that does not match is refused (400 digest_mismatch) and nothing is stored',
+        ),
+    }),
     body: 'octet-stream',
     responses: {
       200: 'same body again',
       201: 'stored',
-      409: 'different body under this seq, or recording closed',
+      409: 'different body under this seq, recording closed, or consent_withdrawn',
       410: 'recording expired',
       413: 'chunk too large',
       415: 'not application/octet-stream',
       ...ERR,
+      400: 'bad input (names the field); digest_mismatch: the body does not match Content-Digest, send it again',
     },
     answers: { 200: answer.chunkResponse, 201: answer.chunkResponse },
   },
@@ -226,10 +252,10 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'getUploadState',
     method: 'get',
     path: '/v1/recordings/:recordingId/upload-state',
-    summary: 'which seqs are stored, to resume',
+    summary: 'which chunks are stored (seq, size, sha256) and when the recording becomes incomplete, to resume',
     roles: ['beautician'],
     params: recordingParams,
-    responses: { 200: '{ status, storedSeqs }', ...ERR },
+    responses: { 200: '{ status, storedSeqs, chunks, incompleteAt }', ...ERR },
     answers: { 200: answer.uploadStateResponse },
   },
   {
@@ -240,7 +266,11 @@ export const ROUTES: RouteDoc[] = [
     roles: ['beautician'],
     params: recordingParams,
     body: completeBody,
-    responses: { 200: '{ status: sealed, retainUntil }', 409: 'chunks_missing (names them)', ...ERR },
+    responses: {
+      200: '{ status: sealed, retainUntil, receipt } (a retry answers the same receipt)',
+      409: 'chunks_missing (names them), or consent_withdrawn',
+      ...ERR,
+    },
     answers: { 200: answer.sealedResponse },
   },
   {
@@ -358,8 +388,14 @@ function operation(r: RouteDoc): ZodOpenApiOperationObject {
     summary: r.summary,
     description: r.roles === 'anyone' ? 'No token needed.' : `Roles: ${r.roles.join(', ')}.`,
     security: r.roles === 'anyone' ? [] : [{ bearer: [] }],
-    ...(r.params || r.query
-      ? { requestParams: { ...(r.params ? { path: r.params } : {}), ...(r.query ? { query: r.query } : {}) } }
+    ...(r.params || r.query || r.headers
+      ? {
+          requestParams: {
+            ...(r.params ? { path: r.params } : {}),
+            ...(r.query ? { query: r.query } : {}),
+            ...(r.headers ? { header: r.headers } : {}),
+          },
+        }
       : {}),
     ...(requestBody ? { requestBody } : {}),
     responses: Object.fromEntries(

@@ -3,6 +3,7 @@ import type { DomainDeps } from '../domain/deps.js';
 import { completeRecording, putChunk, uploadState } from '../domain/recordings.js';
 import { badRequest, VaultError } from '../errors.js';
 import { requireRole } from './auth.js';
+import { CONTENT_DIGEST, claimedSha256 } from './content-digest.js';
 import { chunkParams, completeBody, recordingParams } from './schemas.js';
 import { jsonBody, params } from './validate.js';
 
@@ -24,8 +25,9 @@ export function recordingsRoutes(deps: DomainDeps): Router {
     }
     if (!Buffer.isBuffer(req.body) || req.body.length === 0)
       throw badRequest('body', 'the chunk body is empty', 'invalid_chunk');
+    const expectedSha256 = claimedSha256(req.get(CONTENT_DIGEST));
     const timer = deps.metrics.chunkUploadSeconds.startTimer();
-    const result = await putChunk(deps, actor, recordingId, seq, req.body);
+    const result = await putChunk(deps, actor, recordingId, seq, req.body, { expectedSha256 });
     timer();
     res.status(result.outcome === 'stored' ? 201 : 200).json({ recordingId, ...result });
   });

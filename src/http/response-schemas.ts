@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { AuditEntry, VerifyResult } from '../audit/audit-log.js';
+import type { UploadReceipt } from '../crypto/receipt.js';
 import type { AccessRequestView } from '../domain/access-requests.js';
 import type { HoldView } from '../domain/holds.js';
 import type { ConsentView } from '../domain/orders.js';
 import { ROLES } from '../domain/principal.js';
-import type { PutChunkResult, RecordingMetadata } from '../domain/recordings.js';
+import type { Completed, ListedRecording, PutChunkResult, UploadStateView } from '../domain/recordings.js';
 import { HOLD_REASONS, PURPOSES } from '../domain/vocabulary.js';
 
 /**
@@ -78,18 +79,40 @@ export const chunkResponse = z.strictObject({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 }) satisfies z.ZodType<PutChunkResult & { recordingId: string }>;
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
 export const uploadStateResponse = z.strictObject({
   recordingId: z.string(),
   status: z.enum(RECORDING_STATUSES),
   storedSeqs: z.array(z.number().int()),
-});
+  chunks: z.array(z.strictObject({ seq: z.number().int(), size: z.number().int(), sha256: sha256Hex })),
+  incompleteAt: time
+    .nullable()
+    .describe('while recording: when it becomes incomplete if nothing more arrives; once incomplete: when it did'),
+}) satisfies z.ZodType<UploadStateView>;
+
+export const receiptResponse = z
+  .strictObject({
+    recordingId: z.string(),
+    chunkCount: z.number().int(),
+    chunksRoot: sha256Hex.describe('RFC 9162 root, leaf i = SHA-256(0x00 || SHA-256(chunk i ciphertext)), hex'),
+    sealedAt: time,
+    retainUntil: time,
+    signature: b64url.describe(
+      'Ed25519 by the log key over RFC 8785 JSON of { v: "visit-vault/receipt/v1", recordingId, chunkCount, chunksRoot, sealedAt, retainUntil }',
+    ),
+  })
+  .describe(
+    'the upload receipt: verify it with the log key before deleting the phone copy',
+  ) satisfies z.ZodType<UploadReceipt>;
 
 export const sealedResponse = z.strictObject({
   recordingId: z.string(),
   status: z.literal('sealed'),
   chunkCount: z.number().int(),
   retainUntil: time,
-});
+  receipt: receiptResponse,
+}) satisfies z.ZodType<Completed>;
 
 export const holdResponse = z.strictObject({
   id: z.string(),
@@ -115,10 +138,11 @@ const recordingMetadata = z.strictObject({
   lastChunkAt: time.nullable(),
   sealedAt: time.nullable(),
   incompleteAt: time.nullable(),
+  incompleteReason: z.enum(['silence', 'consent_withdrawn']).nullable(),
   retainUntil: time.nullable(),
   expiredAt: time.nullable(),
-  holds: z.array(holdResponse),
-}) satisfies z.ZodType<RecordingMetadata & { holds: HoldView[] }>;
+  holds: z.array(holdResponse).optional().describe('active holds; not shown to the beautician'),
+}) satisfies z.ZodType<ListedRecording>;
 export const orderRecordingsResponse = z.strictObject({ orderId: z.string(), recordings: z.array(recordingMetadata) });
 
 export const accessRequestResponse = z.strictObject({

@@ -36,29 +36,67 @@ export async function startTcpProxy(target: {
   return { port, cut, restore: listen, close: cut };
 }
 
-export type FaultMode = 'pass' | '503' | 'drop' | 'stall';
+export type FaultMode = 'pass' | '503' | 'drop' | 'stall' | 'corrupt';
 
 /**
- * An HTTP proxy in front of an S3 server that fails a fraction of requests:
- * answering 503, dropping the connection, or stalling (never answering).
+ * An HTTP proxy (in front of an S3 server, or of the vault) that fails a
+ * fraction of requests: answering 503, dropping the connection, stalling
+ * (never answering), or corrupting the request body in flight (one byte
+ * flipped, length unchanged, headers untouched, then forwarded). `only`
+ * limits the faults to some requests (e.g. chunk PUTs).
  */
 export async function startFlakyHttpProxy(
   target: string,
-  options: { fraction: number; modes: FaultMode[]; seed?: number },
-): Promise<{ endpoint: string; failures: () => number; setFraction(f: number): void; close(): Promise<void> }> {
+  options: { fraction: number; modes: FaultMode[]; seed?: number; only?: (req: http.IncomingMessage) => boolean },
+): Promise<{
+  endpoint: string;
+  failures: () => number;
+  /** how many request bodies were corrupted */
+  corrupted: () => number;
+  setFraction(f: number): void;
+  close(): Promise<void>;
+}> {
   let seed = options.seed ?? 42;
   let fraction = options.fraction;
   let failures = 0;
+  let corrupted = 0;
   const random = () => {
     seed = (seed * 1103515245 + 12345) >>> 0;
     return seed / 2 ** 32;
   };
   const upstream = new URL(target);
   const stalled = new Set<http.ServerResponse>();
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body?: Buffer) => {
+    const upstreamReq = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstreamReq.on('error', () => res.destroy());
+    if (body) upstreamReq.end(body);
+    else req.pipe(upstreamReq);
+  };
   const server = http.createServer((req, res) => {
-    if (random() < fraction) {
+    if ((options.only?.(req) ?? true) && random() < fraction) {
       failures++;
       const mode = options.modes[Math.floor(random() * options.modes.length)] ?? '503';
+      if (mode === 'corrupt') {
+        const at = random();
+        const parts: Buffer[] = [];
+        req.on('data', (c: Buffer) => parts.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(parts);
+          if (body.length > 0) {
+            const i = Math.floor(at * body.length);
+            body[i] = (body[i] ?? 0) ^ 0x20;
+            corrupted++;
+          }
+          forward(req, res, body);
+        });
+        return;
+      }
       if (mode === '503') {
         req.resume();
         res
@@ -76,21 +114,14 @@ export async function startFlakyHttpProxy(
         return;
       }
     }
-    const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => res.destroy());
-    req.pipe(forward);
+    forward(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as net.AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     failures: () => failures,
+    corrupted: () => corrupted,
     setFraction: (f) => {
       fraction = f;
     },

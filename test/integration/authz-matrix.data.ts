@@ -51,7 +51,8 @@ export const MATRIX: MatrixRow[] = [
   { route: 'POST /v1/orders', allowed: { platform: 201 } },
   { route: 'POST /v1/orders/:orderId/consents', allowed: { platform: 201, beauticianOwn: 201 } },
   { route: 'POST /v1/orders/:orderId/recordings', allowed: { beauticianOwn: 201 } },
-  { route: 'GET /v1/orders/:orderId/recordings', allowed: { ...MANAGERS_AND_STAFF } },
+  // A beautician lists its own order's recordings (to find one to resume), never another's.
+  { route: 'GET /v1/orders/:orderId/recordings', allowed: { ...MANAGERS_AND_STAFF, beauticianOwn: 200 } },
   { route: 'POST /v1/orders/:orderId/holds', allowed: { platform: 201, securityHead: 201 } },
   { route: 'DELETE /v1/holds/:holdId', allowed: { platform: 200, securityHead: 200 } },
   { route: 'PUT /v1/recordings/:recordingId/chunks/:seq', allowed: { beauticianOwn: 201 } },

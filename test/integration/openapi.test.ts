@@ -32,7 +32,7 @@ describe('/openapi.json', () => {
       required: expect.arrayContaining(['orderId', 'beauticianId', 'customerId', 'scheduledAt']),
     });
     const chunk = res.body.paths['/v1/recordings/{recordingId}/chunks/{seq}'].put;
-    expect(chunk.parameters.map((p: { name: string }) => p.name)).toEqual(['recordingId', 'seq']);
+    expect(chunk.parameters.map((p: { name: string }) => p.name)).toEqual(['recordingId', 'seq', 'Content-Digest']);
     expect(Object.keys(chunk.responses)).toEqual(expect.arrayContaining(['200', '201', '409', '413']));
     // Answers are described too, from src/http/response-schemas.ts.
     expect(chunk.responses['201'].content['application/json'].schema).toMatchObject({

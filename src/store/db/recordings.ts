@@ -1,5 +1,9 @@
+import type { UploadReceipt } from '../../crypto/receipt.js';
 import type { RecordingStatus } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
+
+/** Why a recording stopped before it was sealed (NULL in the row: the sweeper closed it after silence). */
+export type IncompleteReason = 'silence' | 'consent_withdrawn';
 
 export interface RecordingRecord {
   id: string;
@@ -16,6 +20,9 @@ export interface RecordingRecord {
   expiredAt: Date | null;
   storedBytes: number;
   storedChunks: number;
+  incompleteReason: IncompleteReason | null;
+  /** the receipt its completion answered; null until sealed */
+  receipt: UploadReceipt | null;
 }
 
 interface RecordingRow {
@@ -33,6 +40,8 @@ interface RecordingRow {
   expired_at: Date | null;
   stored_bytes: number;
   stored_chunks: number;
+  incomplete_reason: IncompleteReason | null;
+  receipt: UploadReceipt | null;
 }
 
 const toRecording = (r: RecordingRow): RecordingRecord => ({
@@ -50,6 +59,8 @@ const toRecording = (r: RecordingRow): RecordingRecord => ({
   expiredAt: r.expired_at,
   storedBytes: Number(r.stored_bytes),
   storedChunks: Number(r.stored_chunks),
+  incompleteReason: r.incomplete_reason,
+  receipt: r.receipt,
 });
 
 export async function insertRecording(
@@ -179,6 +190,81 @@ export async function findChunk(q: Queryable, recordingId: string, seq: number):
 export async function listChunks(q: Queryable, recordingId: string): Promise<ChunkRecord[]> {
   const rows = await q.query<ChunkRow>('SELECT * FROM chunks WHERE recording_id = $1 ORDER BY seq', [recordingId]);
   return rows.map(toChunk);
+}
+
+/** What the vault holds of a recording, seq by seq: what upload-state and the receipt are made of. */
+export interface ManifestEntry {
+  seq: number;
+  size: number;
+  sha256: string;
+}
+
+export async function chunkManifest(q: Queryable, recordingId: string): Promise<ManifestEntry[]> {
+  return q.query<ManifestEntry>('SELECT seq, size, sha256 FROM chunks WHERE recording_id = $1 ORDER BY seq', [
+    recordingId,
+  ]);
+}
+
+export async function saveReceipt(q: Queryable, id: string, receipt: UploadReceipt): Promise<void> {
+  await q.query('UPDATE recordings SET receipt = $2 WHERE id = $1', [id, JSON.stringify(receipt)]);
+}
+
+/**
+ * Closes every recording of the order still taking chunks, because consent was
+ * withdrawn: `incomplete` at once, kept (like one the sweeper closes) until
+ * retention after its last chunk. The caller holds the order's lock.
+ */
+export async function stopRunningRecordings(
+  q: Queryable,
+  orderId: string,
+  at: Date,
+  retentionMs: number,
+): Promise<{ id: string; storedChunks: number; retainUntil: Date }[]> {
+  const rows = await q.query<{ id: string; stored_chunks: number; retain_until: Date }>(
+    `UPDATE recordings
+        SET status = 'incomplete', incomplete_at = $2, incomplete_reason = 'consent_withdrawn',
+            retain_until = COALESCE(last_chunk_at, created_at) + $3 * interval '1 millisecond'
+      WHERE order_id = $1 AND status = 'recording'
+      RETURNING id, stored_chunks, retain_until`,
+    [orderId, at, retentionMs],
+  );
+  return rows.map((r) => ({ id: r.id, storedChunks: Number(r.stored_chunks), retainUntil: r.retain_until }));
+}
+
+export interface StartKey {
+  recordingId: string;
+  requestHash: string;
+  createdAt: Date;
+}
+
+export async function findStartKey(q: Queryable, principalId: string, key: string): Promise<StartKey | null> {
+  const [row] = await q.query<{ recording_id: string; request_hash: string; created_at: Date }>(
+    'SELECT recording_id, request_hash, created_at FROM recording_start_keys WHERE principal_id = $1 AND idempotency_key = $2',
+    [principalId, key],
+  );
+  return row ? { recordingId: row.recording_id, requestHash: row.request_hash, createdAt: row.created_at } : null;
+}
+
+/**
+ * Binds an Idempotency-Key to a new recording. A row older than `staleBefore`
+ * is taken over; a fresher one (another start with this key committed first)
+ * is left alone and false is returned.
+ */
+export async function claimStartKey(
+  q: Queryable,
+  k: StartKey & { principalId: string; key: string },
+  staleBefore: Date,
+): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO recording_start_keys (principal_id, idempotency_key, request_hash, recording_id, created_at)
+     VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (principal_id, idempotency_key) DO UPDATE
+        SET request_hash = EXCLUDED.request_hash, recording_id = EXCLUDED.recording_id, created_at = EXCLUDED.created_at
+      WHERE recording_start_keys.created_at <= $6
+     RETURNING 1 AS claimed`,
+    [k.principalId, k.key, k.requestHash, k.recordingId, k.createdAt, staleBefore],
+  );
+  return rows.length === 1;
 }
 
 export async function storedSeqs(q: Queryable, recordingId: string): Promise<number[]> {
