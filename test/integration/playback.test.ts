@@ -180,6 +180,7 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     expect(res.headers['content-length']).toBe('2787');
     expect(res.headers['accept-ranges']).toBe('bytes');
     expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.headers['vault-recording-truncated']).toBeUndefined();
     expect(Buffer.compare(res.body as Buffer, Buffer.concat(parts))).toBe(0);
     expect((await audio(requestId, recordingId, { format: 'original' })).body).toEqual(res.body);
   });
@@ -274,6 +275,7 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
   });
 
   it('plays the contiguous prefix of an incomplete recording', async () => {
+    const failuresBefore = await integrityFailures();
     const parts = [fakeAudio(100, 1), fakeAudio(100, 2), fakeAudio(100, 3), fakeAudio(100, 4)];
     // Seq 2 never arrived; seq 3 did. The prefix is 0..1, and seq 1 was not the final chunk.
     const withGap = await upload(visit, parts, { complete: false });
@@ -288,12 +290,22 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
       [[withGap, unfinished, cut], vault.clock.now()],
     );
     const requestId = await approvedRequest();
-    expect((await audio(requestId, withGap)).body).toEqual(Buffer.concat(parts.slice(0, 2)));
-    expect((await audio(requestId, unfinished)).body).toEqual(Buffer.concat(parts));
-    expect((await audio(requestId, cut)).body).toEqual(Buffer.concat(parts.slice(0, 3)));
+    const TRUNCATED = 'vault-recording-truncated';
+    const gap = await audio(requestId, withGap);
+    expect(gap.body).toEqual(Buffer.concat(parts.slice(0, 2)));
+    // Ended without its final chunk: the prefix plays, and says it is one. Only a chunk that fails is an error.
+    expect(gap.headers[TRUNCATED]).toBe('true');
+    const whole = await audio(requestId, unfinished);
+    expect(whole.body).toEqual(Buffer.concat(parts));
+    expect(whole.headers[TRUNCATED]).toBeUndefined();
+    const stopped = await audio(requestId, cut);
+    expect(stopped.body).toEqual(Buffer.concat(parts.slice(0, 3)));
+    expect(stopped.headers[TRUNCATED]).toBe('true');
     const range = await audio(requestId, withGap, { range: 'bytes=150-' });
     expect(range.status).toBe(206);
     expect(range.headers['content-range']).toBe('bytes 150-199/200');
+    expect(range.headers[TRUNCATED]).toBe('true');
+    expect(await integrityFailures()).toBe(failuresBefore);
   });
 
   describe('fails closed on tampered storage', () => {
