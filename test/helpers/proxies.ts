@@ -132,3 +132,49 @@ export async function startFlakyHttpProxy(
     },
   };
 }
+
+/**
+ * An HTTP proxy that forwards everything until `passPuts` PUT requests went
+ * through, then holds every later PUT unanswered: a phone stuck mid-upload,
+ * at a point the test knows. `held` resolves when the first PUT is held.
+ */
+export async function startHoldingProxy(
+  target: string,
+  options: { passPuts: number },
+): Promise<{ endpoint: string; held: Promise<void>; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const holding = new Set<http.ServerResponse>();
+  let puts = 0;
+  let onHeld: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    onHeld = resolve;
+  });
+  const server = http.createServer((req, res) => {
+    if (req.method === 'PUT' && ++puts > options.passPuts) {
+      holding.add(res);
+      req.resume();
+      onHeld();
+      return;
+    }
+    const forward = http.request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    held,
+    async close() {
+      for (const r of holding) r.destroy();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
