@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { expectJson, VaultHttpError } from '../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../src/client/phone-client.js';
+import { checkReceipt, ReceiptRejectedError, sha256Hex } from '../src/client/receipt.js';
+import { generateLogSeed, logKeyFromSeed } from '../src/crypto/log-key.js';
+import { receiptMessage } from '../src/crypto/receipt.js';
 import { getSodium, toBase64Url } from '../src/crypto/sodium.js';
 import { freePort } from '../test/helpers/ports.js';
 
@@ -78,6 +81,9 @@ async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const adminToken = `vv_${toBase64Url(sodium.randombytes_buf(32))}`;
+  // The audit log's key: its secret goes to the vault, its public half ships inside the phone app.
+  const logSeed = await generateLogSeed();
+  const logPublicKey = (await logKeyFromSeed('visit-vault.local/audit', logSeed)).publicKey;
   say(`starting the vault on embedded defaults (PGlite + files) in ${dir}`);
   const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
   const server = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
@@ -86,6 +92,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       VAULT_DATA_DIR: path.join(dir, 'data'),
       VAULT_BOOTSTRAP_ADMIN_TOKEN: adminToken,
+      VAULT_LOG_SIGNING_KEY: logSeed,
       LOG_LEVEL: 'error',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -97,7 +104,9 @@ async function main(): Promise<void> {
     await exited;
   };
   try {
-    for (let i = 0; ; i++) {
+    // Ready, or exited: the deadline is only a backstop (a loaded machine starts the embedded database slowly).
+    const deadline = Date.now() + 180_000;
+    for (;;) {
       if (
         await fetch(`${base}/readyz`).then(
           (r) => r.ok,
@@ -105,7 +114,7 @@ async function main(): Promise<void> {
         )
       )
         break;
-      if (i > 150 || server.exitCode !== null) throw new Error('the vault did not become ready');
+      if (Date.now() > deadline || server.exitCode !== null) throw new Error('the vault did not become ready');
       await new Promise((r) => setTimeout(r, 200));
     }
     detail(`ready at ${base}`);
@@ -163,11 +172,13 @@ async function main(): Promise<void> {
       if (!online) throw new TypeError('network unreachable (the phone lost signal in the stairwell)');
       return fetch(input, init);
     };
+    detail(`the app pins the audit log's public key: ${toBase64Url(logPublicKey)}`);
     const phone = new PhoneClient({
       baseUrl: base,
       token: beautician,
       fetch: flaky,
       retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 100 },
+      logPublicKey,
     });
     const upload = await phone.startRecording({
       orderId: 'ord-1001',
@@ -193,15 +204,40 @@ async function main(): Promise<void> {
     detail(`back online: the vault holds seqs ${state.storedSeqs.join(', ')}`);
     const { sent } = await upload.uploadMissing(chunks);
     detail(`resumed: sent the ${sent} missing chunks`);
-    const sealed = await upload.complete(chunks.length);
-    detail(`sealed; kept until ${sealed.retainUntil} unless a hold keeps it longer`);
+    say('the phone completes the recording and checks the signed receipt before deleting its copy');
+    const { receipt } = await upload.finish(chunks);
+    detail(`receipt: recording ${receipt.recordingId}, ${receipt.chunkCount} chunks`);
+    detail(`  chunksRoot  ${receipt.chunksRoot} (RFC 9162 root over the chunks' SHA-256s)`);
+    detail(`  sealedAt    ${receipt.sealedAt}; kept until ${receipt.retainUntil} unless a hold keeps it longer`);
+    detail(`  signature   ${receipt.signature.slice(0, 32)}… (Ed25519, the log key)`);
+    detail(`  signed bytes ${receiptMessage(receipt).toString('utf8').slice(0, 72)}…`);
+    detail("receipt verified with the log key and the root of the phone's own chunks: safe to delete the copy");
+    const forged = await checkReceipt(
+      { ...receipt, retainUntil: new Date(Date.parse(receipt.retainUntil) + 86_400_000).toISOString() },
+      { recordingId: receipt.recordingId, chunkSha256s: chunks.map((c) => sha256Hex(c.bytes)), logPublicKey },
+    ).then(
+      () => 'accepted',
+      (err: unknown) => (err instanceof ReceiptRejectedError ? `rejected (${err.reason})` : String(err)),
+    );
+    detail(`the same receipt with retainUntil moved a day later: ${forged}`);
+    if (forged === 'accepted') throw new Error('a forged receipt was accepted');
 
-    say('the beautician cannot listen; nobody can before sign-off');
-    const early = await fetch(`${base}/v1/orders/ord-1001/recordings`, {
+    say('the beautician sees that its recording is sealed, but cannot listen; nobody can before sign-off');
+    const mine = await call<{ recordings: { recordingId: string; status: string }[] }>(
+      beautician,
+      'GET',
+      '/v1/orders/ord-1001/recordings',
+      undefined,
+      200,
+    );
+    detail(
+      `beautician lists its order's recordings → ${mine.recordings.map((r) => r.status).join(', ')} (metadata only)`,
+    );
+    const early = await fetch(`${base}/v1/access-requests/none/recordings/${upload.recordingId}/audio`, {
       headers: { authorization: `Bearer ${beautician}` },
     });
-    detail(`beautician lists recordings → ${early.status}`);
-    if (early.status !== 403) throw new Error('the beautician could read metadata');
+    detail(`beautician asks for the audio → ${early.status}`);
+    if (early.status !== 403) throw new Error('the beautician could reach the audio');
 
     say('a customer complains: the dispute officer files an access request');
     const filed = await call<{ id: string; status: string }>(

@@ -10,6 +10,8 @@ describe('npm run demo', () => {
     const { stdout } = await run('npx', ['tsx', 'scripts/demo.ts'], { timeout: 90_000, maxBuffer: 4 * 1024 * 1024 });
     expect(stdout).toContain('(ffmpeg sine tone)');
     expect(stdout).toContain('resumed: sent the');
+    expect(stdout).toContain('receipt verified with the log key');
+    expect(stdout).toContain('moved a day later: rejected (signature)');
     expect(stdout).toContain('identical to what the phone recorded: true');
     expect(stdout).toContain('chain verified: ok=true');
     expect(stdout.trim().endsWith('demo complete')).toBe(true);
