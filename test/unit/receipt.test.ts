@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { contentDigest } from '../../src/client/phone-client.js';
 import { checkReceipt, ReceiptRejectedError } from '../../src/client/receipt.js';
 import { logKeyFromSeed } from '../../src/crypto/log-key.js';
 import { leafHash, nodeHash } from '../../src/crypto/merkle.js';
 import { chunksRoot, receiptMessage, signReceipt } from '../../src/crypto/receipt.js';
+import vectors from './crypto-vectors.json' with { type: 'json' };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -61,5 +63,30 @@ describe('upload receipts', async () => {
     await rejects({ ...receipt, chunkCount: '3' }, expected, 'malformed');
     await rejects(null, expected, 'malformed');
     await rejects({ ...receipt, signature: 'not base64url!' }, expected, 'signature');
+  });
+
+  it('known answer (README, "The phone\'s side"): the first two chunk vectors as one recording', async () => {
+    const chunks = vectors.chunks.slice(0, 2).map((c) => Buffer.from(c.chunk, 'hex'));
+    expect(chunks.map((c) => contentDigest(c))).toEqual([
+      'sha-256=:sg66812UFhRNUgCfNGiIIUTfMr15NzvlWJMdO024bKk=:',
+      'sha-256=:t9oU1pQC974JQQ5h01gsD+pp7rCV7S/fJ00/m2xn4hM=:',
+    ]);
+    const kat = {
+      recordingId: 'rec_00000000000000000000000000000001',
+      chunkCount: 2,
+      chunksRoot: '30163d44c1ad8e39e58a7d7c29cea93f99ec81374c8728bd006643c168db75a4',
+      sealedAt: '2026-11-24T11:00:00.000Z',
+      retainUntil: '2026-12-01T11:00:00.000Z',
+      signature: 'A6a-FQ9PCaY5FzZlH9yOxM08wttub4ZeMmBT6lM8-4n617nBv1FHSY1LbksSbW3yUgdHkvO4kvRMO_FUwj9JCw',
+    };
+    const sha256s = chunks.map((c) => createHash('sha256').update(c).digest('hex'));
+    expect(chunksRoot(sha256s)).toBe(kat.chunksRoot);
+    const key = await logKeyFromSeed('visit-vault.local/audit', Buffer.alloc(32, 7).toString('base64url'));
+    expect(Buffer.from(key.publicKey).toString('base64url')).toBe('6kpsY-KcUgq-9VB7Ey7F-ZVHdq6-vnuSQh7qaRRG0iw');
+    const { signature: _, ...body } = kat;
+    expect(signReceipt(key, body)).toEqual(kat);
+    await expect(
+      checkReceipt(kat, { recordingId: kat.recordingId, chunkSha256s: sha256s, logPublicKey: key.publicKey }),
+    ).resolves.toEqual(kat);
   });
 });
