@@ -89,10 +89,17 @@ export async function sendWithRetry(
       throw new RetryableFailure(err instanceof Error ? err : new Error(String(err)));
     }
     const answer = new Response(bytes.byteLength > 0 ? bytes : null, { status, headers });
-    if (RETRYABLE_STATUS(status) || (status === 400 && (await isRetryableCode(answer.clone())))) {
-      const body: unknown = await answer.json().catch(() => null);
-      const error = new VaultHttpError(status, errorCodeOf(body) ?? `http_${status}`, body);
-      throw new RetryableFailure(error, retryAfterMs(headers.get('retry-after')));
+    if (RETRYABLE_STATUS(status) || status === 400) {
+      const body: unknown = await answer
+        .clone()
+        .json()
+        .catch(() => null);
+      const code = errorCodeOf(body);
+      if (RETRYABLE_STATUS(status) || (code !== undefined && RETRYABLE_CODES.has(code)))
+        throw new RetryableFailure(
+          new VaultHttpError(status, code ?? `http_${status}`, body),
+          retryAfterMs(headers.get('retry-after')),
+        );
     }
     return answer;
   };
@@ -114,11 +121,6 @@ export async function sendWithRetry(
   } catch (err) {
     throw err instanceof RetryableFailure ? err.final : err;
   }
-}
-
-async function isRetryableCode(res: Response): Promise<boolean> {
-  const code = errorCodeOf(await res.json().catch(() => null));
-  return code !== undefined && RETRYABLE_CODES.has(code);
 }
 
 /** The JSON body of a success, or a VaultHttpError carrying the SPEC error body. */

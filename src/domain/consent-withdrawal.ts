@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import type { Queryable } from '../store/db/database.js';
 import { stopRunningRecordings } from '../store/db/recordings.js';
 import type { DomainDeps } from './deps.js';
+import type { ConsentParty } from './vocabulary.js';
 
 /**
  * @module
@@ -21,7 +22,7 @@ export async function stopRecordingsOnObjection(
   deps: DomainDeps,
   tx: Queryable,
   at: Date,
-  objection: { orderId: string; consentId: string; party: string; actorId: string },
+  objection: { orderId: string; consentId: string; party: ConsentParty; actorId: string },
 ): Promise<string[]> {
   const stopped = await stopRunningRecordings(tx, objection.orderId, at, deps.config.retentionMs);
   for (const r of stopped) {
