@@ -4,8 +4,13 @@ import { sodiumReady } from './sodium.js';
 
 /**
  * Per-order X25519 key pair. The public key goes to the phone; the secret key
- * is stored only wrapped by a KEK (XChaCha20-Poly1305, AAD binds order id and
- * KEK version): wrapped = nonce(24) || ciphertext.
+ * is stored only wrapped by an epoch key (src/crypto/epoch-keys.ts).
+ *
+ * Orders registered before epoch keys existed had their secret key wrapped by
+ * a KEK directly (XChaCha20-Poly1305, AAD binds order id and KEK version:
+ * wrapped = nonce(24) || ciphertext). The functions below that take a Keyring
+ * read those wraps, so that the start-up migration can move them into epochs
+ * (src/domain/order-key-epochs.ts); nothing new is wrapped this way.
  */
 export const SEALED_CONTENT_KEY_BYTES = 32 + 48; // content key + crypto_box_SEALBYTES
 
@@ -35,6 +40,13 @@ export function wrapSecretKey(
   return { wrappedSecretKey: wrapped, kekVersion: version };
 }
 
+/** A fresh order key pair. The caller must sodium.memzero the secret key when done. */
+export function newOrderKeyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } {
+  const pair = sodiumReady().crypto_box_keypair();
+  return { publicKey: pair.publicKey, secretKey: pair.privateKey };
+}
+
+/** A key pair wrapped the pre-epoch way (KEK directly): for tests and benchmarks of old data only. */
 export function createOrderKeys(
   keyring: Keyring,
   orderId: string,

@@ -63,10 +63,9 @@ export function withContentMd5(command: DeleteObjectsCommand): DeleteObjectsComm
   return command;
 }
 
-/** Any S3-compatible store (AWS, MinIO, s3rver) through @aws-sdk/client-s3. */
-export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobStore> {
-  const { config } = options;
-  const client = new S3Client({
+/** The client every S3 call of the vault goes through, set up for any S3-compatible server. */
+export function createS3Client(config: S3Config, requestTimeoutMs = 15_000): S3Client {
+  return new S3Client({
     endpoint: config.endpoint,
     region: config.region,
     forcePathStyle: config.forcePathStyle,
@@ -79,11 +78,17 @@ export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobSt
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
     requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 15_000,
+      requestTimeout: requestTimeoutMs,
       connectionTimeout: 5_000,
       throwOnRequestTimeout: true,
     },
   });
+}
+
+/** Any S3-compatible store (AWS, MinIO, s3rver) through @aws-sdk/client-s3. */
+export async function createS3BlobStore(options: S3StoreOptions): Promise<BlobStore> {
+  const { config } = options;
+  const client = createS3Client(config, options.requestTimeoutMs);
   const Bucket = config.bucket;
 
   if (options.createBucket) {
