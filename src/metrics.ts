@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics, one registry per app instance (tests build many apps).
@@ -19,6 +19,10 @@ export interface Metrics {
   sweeperRuns: Counter<'outcome'>;
   recordingsExpired: Counter;
   recordingsIncomplete: Counter;
+  /** epoch keys (kind="epoch") and legal holds' own keys (kind="hold") destroyed by the sweeper */
+  epochKeysDestroyed: Counter<'kind'>;
+  /** seconds since the oldest live epoch key was made; set by the sweeper */
+  epochKeyOldestAgeSeconds: Gauge;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -91,6 +95,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     recordingsIncomplete: new Counter({
       name: 'vault_recordings_incomplete_total',
       help: 'Recordings marked incomplete',
+      registers,
+    }),
+    epochKeysDestroyed: new Counter({
+      name: 'vault_epoch_keys_destroyed_total',
+      help: 'Epoch keys destroyed after their epoch and the backup window (kind: epoch or hold)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    epochKeyOldestAgeSeconds: new Gauge({
+      name: 'vault_epoch_key_oldest_age_seconds',
+      help: 'Age of the oldest epoch key not yet destroyed, as of the last sweep',
       registers,
     }),
   };

@@ -3,7 +3,9 @@ import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
 import { loadOrCreateLogKey } from './crypto/log-key.js';
 import type { DomainDeps } from './domain/deps.js';
+import { createEpochKeys } from './domain/epoch-keyring.js';
 import { assertKeysAvailable } from './domain/key-rotation.js';
+import { checkEpochKeysPresent, moveKekWrappedOrderKeys } from './domain/order-key-epochs.js';
 import { bootstrapAdmin } from './domain/principals.js';
 import { createIdGenerator } from './ids.js';
 import type { Logger } from './logger.js';
@@ -12,6 +14,7 @@ import type { BlobStore } from './store/blobs/blob-store.js';
 import { openBlobStore } from './store/blobs/open.js';
 import type { Database } from './store/db/database.js';
 import { openDatabase } from './store/db/open.js';
+import { openEpochKeyStore } from './store/epoch-key-store.js';
 import { startWorkers, type Workers } from './workers.js';
 
 /**
@@ -72,16 +75,28 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       closers.push(() => blobs.close());
     }
     await assertKeysAvailable(db, keyring);
+    const epochKeyStore = await openEpochKeyStore(config);
+    closers.push(() => epochKeyStore.close());
+    const clock = options.clock ?? systemClock;
     const deps: DomainDeps = {
       config,
       db,
       blobs,
       keyring,
+      epochKeys: createEpochKeys(epochKeyStore, keyring, clock),
       logKey,
-      clock: options.clock ?? systemClock,
+      clock,
       ids: await createIdGenerator(),
       metrics: createMetrics({ defaultMetrics: options.defaultMetrics ?? true }),
     };
+    const moved = await moveKekWrappedOrderKeys(deps);
+    if (moved > 0) logger.info({ moved }, 'moved order keys from before epoch keys under their epoch keys');
+    const absent = await checkEpochKeysPresent(deps);
+    if (absent.length > 0)
+      logger.warn(
+        { epochs: absent },
+        'orders are wrapped under epoch keys that the epoch key store does not hold: they can never be played again (a database restored from a backup older than the backup window, or the wrong VAULT_EPOCH_KEY_DIR/_BUCKET)',
+      );
     if (config.bootstrapAdminToken && (await bootstrapAdmin(deps, config.bootstrapAdminToken))) {
       logger.info('created the bootstrap admin from VAULT_BOOTSTRAP_ADMIN_TOKEN');
     }

@@ -58,6 +58,8 @@ async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores
     db: pg.db,
     blobs,
     postgresSchema: pg.schema,
+    // Epoch keys stay in the data dir: the ingest bench measures uploads, not the key store.
+    env: {},
     cleanup: async () => {
       await blobs.close();
       await s3.stop();

@@ -6,6 +6,7 @@ import type { IdGenerator } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
 import type { Database } from '../store/db/database.js';
+import type { EpochKeys } from './epoch-keyring.js';
 
 /** What the domain rules receive: stores, keys, a clock and an id generator. No globals. */
 export interface DomainDeps {
@@ -13,6 +14,8 @@ export interface DomainDeps {
   db: Database;
   blobs: BlobStore;
   keyring: Keyring;
+  /** epoch keys, kept outside the database; they wrap the order keys */
+  epochKeys: EpochKeys;
   /** the audit log's Ed25519 key: signs checkpoints, upload receipts and shred receipts */
   logKey: LogKey;
   clock: Clock;

@@ -4,6 +4,7 @@ import type { HoldRecord } from '../store/db/holds.js';
 import * as holds from '../store/db/holds.js';
 import { findOrder } from '../store/db/orders.js';
 import type { DomainDeps } from './deps.js';
+import { followRetention } from './order-key-epochs.js';
 import type { Principal } from './principal.js';
 import type { HoldReason } from './vocabulary.js';
 
@@ -60,6 +61,7 @@ export async function placeHold(
   await deps.db.transaction(async (tx) => {
     if (!(await findOrder(tx, orderId))) throw notFound('order');
     await holds.insertHold(tx, hold);
+    await followRetention(deps, tx, orderId, 'hold.placed');
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'hold.placed',
@@ -78,6 +80,7 @@ export async function liftHold(deps: DomainDeps, actor: Principal, holdId: strin
     if (!hold) throw notFound('hold');
     if (hold.liftedAt) throw conflict('hold_lifted', 'this hold was already lifted');
     await holds.markLifted(tx, holdId, actor.id, at);
+    await followRetention(deps, tx, hold.orderId, 'hold.lifted');
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'hold.lifted',

@@ -1,6 +1,6 @@
 import { appendAudit } from '../audit/audit-log.js';
-import { createOrderKeys } from '../crypto/order-keys.js';
-import { toBase64Url } from '../crypto/sodium.js';
+import { newOrderKeyPair } from '../crypto/order-keys.js';
+import { sodiumReady, toBase64Url } from '../crypto/sodium.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import type { Queryable } from '../store/db/database.js';
 import type { ConsentRecord, OrderRecord } from '../store/db/orders.js';
@@ -8,6 +8,7 @@ import * as orders from '../store/db/orders.js';
 import { findPrincipal } from '../store/db/principals.js';
 import { stopRecordingsOnObjection } from './consent-withdrawal.js';
 import type { DomainDeps } from './deps.js';
+import { storeNewOrderKey } from './order-key-epochs.js';
 import { hasRole, type Principal } from './principal.js';
 
 export interface RegisterOrderInput {
@@ -22,32 +23,35 @@ export async function registerOrder(
   actor: Principal,
   input: RegisterOrderInput,
 ): Promise<{ orderId: string; publicKey: string }> {
-  const keys = createOrderKeys(deps.keyring, input.orderId);
+  const keys = newOrderKeyPair();
   const at = deps.clock.now();
-  await deps.db.transaction(async (tx) => {
-    const beautician = await findPrincipal(tx, input.beauticianId);
-    if (!beautician || beautician.revoked || !hasRole(beautician, 'beautician')) {
-      throw badRequest('beauticianId', 'beauticianId must name an active principal with the beautician role');
-    }
-    const inserted = await orders.insertOrder(tx, {
-      orderId: input.orderId,
-      beauticianId: input.beauticianId,
-      customerId: input.customerId,
-      scheduledAt: new Date(input.scheduledAt),
-      publicKey: keys.publicKey,
-      wrappedSecretKey: keys.wrappedSecretKey,
-      kekVersion: keys.kekVersion,
-      createdAt: at,
+  try {
+    await deps.db.transaction(async (tx) => {
+      const beautician = await findPrincipal(tx, input.beauticianId);
+      if (!beautician || beautician.revoked || !hasRole(beautician, 'beautician')) {
+        throw badRequest('beauticianId', 'beauticianId must name an active principal with the beautician role');
+      }
+      const inserted = await orders.insertOrder(tx, {
+        orderId: input.orderId,
+        beauticianId: input.beauticianId,
+        customerId: input.customerId,
+        scheduledAt: new Date(input.scheduledAt),
+        publicKey: keys.publicKey,
+        createdAt: at,
+      });
+      if (!inserted) throw conflict('order_exists', `order ${input.orderId} is already registered`);
+      const epoch = await storeNewOrderKey(deps, tx, input.orderId, keys.secretKey);
+      await appendAudit(tx, at, {
+        actorId: actor.id,
+        action: 'order.registered',
+        outcome: 'ok',
+        orderId: input.orderId,
+        details: { beauticianId: input.beauticianId, customerId: input.customerId, epoch },
+      });
     });
-    if (!inserted) throw conflict('order_exists', `order ${input.orderId} is already registered`);
-    await appendAudit(tx, at, {
-      actorId: actor.id,
-      action: 'order.registered',
-      outcome: 'ok',
-      orderId: input.orderId,
-      details: { beauticianId: input.beauticianId, customerId: input.customerId, kekVersion: keys.kekVersion },
-    });
-  });
+  } finally {
+    sodiumReady().memzero(keys.secretKey);
+  }
   return { orderId: input.orderId, publicKey: toBase64Url(keys.publicKey) };
 }
 

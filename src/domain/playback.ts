@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { appendAudit } from '../audit/audit-log.js';
 import { decryptChunk } from '../crypto/chunk-format.js';
 import { ChunkIntegrityError, KeyIntegrityError, KeyUnavailableError } from '../crypto/errors.js';
-import { openSealedContentKey, unwrapOrderSecretKey } from '../crypto/order-keys.js';
+import { openSealedContentKey } from '../crypto/order-keys.js';
 import { getSodium } from '../crypto/sodium.js';
 import { conflict, forbidden, gone, notFound, unavailable, VaultError } from '../errors.js';
 import type { AccessRequestRecord } from '../store/db/access-requests.js';
@@ -15,6 +15,7 @@ import type { RecordingRecord } from '../store/db/recordings.js';
 import * as recordings from '../store/db/recordings.js';
 import { type ChunkWindow, chunkWindow, decideRange, type PlainRange } from './byte-ranges.js';
 import type { DomainDeps } from './deps.js';
+import { openOrderSecretKey } from './order-key-epochs.js';
 import type { Principal } from './principal.js';
 import { effectiveStatus } from './sign-off.js';
 import type { PlaybackFormat } from './vocabulary.js';
@@ -233,13 +234,8 @@ async function lastChunkIsFinal(deps: DomainDeps, where: Where, contentKey: Uint
 
 async function unsealContentKey(deps: DomainDeps, order: OrderRecord, recording: RecordingRecord): Promise<Uint8Array> {
   const sodium = await getSodium();
-  if (!order.wrappedSecretKey)
-    throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
-  const secretKey = unwrapOrderSecretKey(deps.keyring, {
-    orderId: order.orderId,
-    wrappedSecretKey: order.wrappedSecretKey,
-    kekVersion: order.kekVersion,
-  });
+  // Through the epoch key; a destroyed epoch key answers 410 order_shredded (a restored backup, say).
+  const secretKey = await openOrderSecretKey(deps, order.orderId);
   try {
     return openSealedContentKey({
       publicKey: order.publicKey,

@@ -14,6 +14,7 @@ import * as recordings from '../store/db/recordings.js';
 import { consentGate } from './consent.js';
 import type { DomainDeps } from './deps.js';
 import { type HoldView, toHoldView } from './holds.js';
+import { followRetention } from './order-key-epochs.js';
 import { assertOwnIfBeautician } from './orders.js';
 import { hasRole, type Principal } from './principal.js';
 
@@ -384,6 +385,7 @@ export async function completeRecording(
     const retainUntil = addMs(at, deps.config.retentionMs);
     await recordings.sealRecording(tx, recordingId, at, chunkCount, retainUntil);
     const receipt = await issueReceipt(deps, tx, { id: recordingId, sealedAt: at, retainUntil }, manifest, chunkCount);
+    await followRetention(deps, tx, rec.orderId, 'recording.sealed');
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'recording.sealed',

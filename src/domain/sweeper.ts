@@ -5,6 +5,8 @@ import { addMs } from '../durations.js';
 import * as retention from '../store/db/retention.js';
 import { expireStaleRequests } from './access-requests.js';
 import type { DomainDeps } from './deps.js';
+import { shredEpochKeys } from './epoch-shredder.js';
+import { auditKeyMoves, moveOrderKeysIfNeeded, moveOrdersOutOfEndedEpochs } from './order-key-epochs.js';
 
 /**
  * The retention sweeper (SPEC step 8). Each batch is one transaction holding
@@ -19,6 +21,10 @@ export interface SweepReport {
   objectsDeleted: number;
   ordersShredded: number;
   requestsExpired: number;
+  /** order keys moved out of epochs that had ended */
+  orderKeysMoved: number;
+  epochKeysDestroyed: number;
+  holdKeysDestroyed: number;
 }
 
 const BATCH = 50;
@@ -32,10 +38,19 @@ async function markSilentIncomplete(deps: DomainDeps, report: SweepReport): Prom
     const cutoff = addMs(now, -deps.config.incompleteAfterMs);
     const n = await deps.db.transaction(async (tx) => {
       const silent = await retention.claimSilent(tx, cutoff, BATCH);
+      // Kept like a sealed recording, counted from its last chunk.
+      const retainUntilOf = (r: { lastActivity: Date }) => addMs(r.lastActivity, deps.config.retentionMs);
+      for (const r of silent) await retention.markIncomplete(tx, r.id, now, retainUntilOf(r));
+      // Before any audit entry: the audit log's lock is taken last (src/domain/order-key-epochs.ts).
+      const { moves } = await moveOrderKeysIfNeeded(
+        deps,
+        tx,
+        silent.map((r) => r.orderId),
+        'recording.incomplete',
+      );
+      await auditKeyMoves(tx, now, moves);
       for (const r of silent) {
-        // Kept like a sealed recording, counted from its last chunk.
-        const retainUntil = addMs(r.lastActivity, deps.config.retentionMs);
-        await retention.markIncomplete(tx, r.id, now, retainUntil);
+        const retainUntil = retainUntilOf(r);
         await appendAudit(tx, now, {
           actorId: SWEEPER_ACTOR,
           action: 'recording.incomplete',
@@ -95,10 +110,24 @@ async function expireRecordings(deps: DomainDeps, report: SweepReport): Promise<
 }
 
 export async function runSweep(deps: DomainDeps): Promise<SweepReport> {
-  const report: SweepReport = { incomplete: 0, expired: 0, objectsDeleted: 0, ordersShredded: 0, requestsExpired: 0 };
+  const report: SweepReport = {
+    incomplete: 0,
+    expired: 0,
+    objectsDeleted: 0,
+    ordersShredded: 0,
+    requestsExpired: 0,
+    orderKeysMoved: 0,
+    epochKeysDestroyed: 0,
+    holdKeysDestroyed: 0,
+  };
   report.requestsExpired = await expireStaleRequests(deps);
   await markSilentIncomplete(deps, report);
   await expireRecordings(deps, report);
+  // Epoch keys last: orders expired above no longer hold their epochs, and those that live on leave ended ones.
+  report.orderKeysMoved = (await moveOrdersOutOfEndedEpochs(deps)).moved;
+  const shredded = await shredEpochKeys(deps);
+  report.epochKeysDestroyed = shredded.epochKeysDestroyed;
+  report.holdKeysDestroyed = shredded.holdKeysDestroyed;
   return report;
 }
 
@@ -111,7 +140,15 @@ export function startSweeper(deps: DomainDeps, logger: Logger): { stop(): Promis
     running = runSweep(deps)
       .then((report) => {
         deps.metrics.sweeperRuns.inc({ outcome: 'ok' });
-        if (report.expired + report.incomplete + report.requestsExpired > 0)
+        if (
+          report.expired +
+            report.incomplete +
+            report.requestsExpired +
+            report.orderKeysMoved +
+            report.epochKeysDestroyed +
+            report.holdKeysDestroyed >
+          0
+        )
           logger.info({ sweep: report }, 'retention sweep');
       })
       .catch((err: unknown) => {

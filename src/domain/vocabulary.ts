@@ -73,6 +73,9 @@ export const AUDIT_ACTIONS = [
   'hold.placed',
   'hold.lifted',
   'keys.rewrapped',
+  'order.key_moved',
+  'epoch.destroyed',
+  'hold_key.destroyed',
   'audit.verified',
   'request.refused',
 ] as const;

@@ -22,8 +22,6 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
       customerId: 'c1',
       scheduledAt: at,
       publicKey: new Uint8Array(32).fill(7),
-      wrappedSecretKey: new Uint8Array(72).fill(9),
-      kekVersion: 1,
       createdAt: at,
     });
     await recordings.insertRecording(db, {

@@ -32,7 +32,7 @@ describe('storage that fails most of its requests', () => {
     vault = await startTestVault(
       'postgres+s3',
       {},
-      { stores: { db: pg.db, blobs, postgresSchema: pg.schema, cleanup: async () => undefined } },
+      { stores: { db: pg.db, blobs, postgresSchema: pg.schema, env: {}, cleanup: async () => undefined } },
     );
   });
   afterAll(async () => {
@@ -110,7 +110,7 @@ describe('database down', () => {
     vault = await startTestVault(
       'postgres+s3',
       {},
-      { stores: { db, blobs, postgresSchema: pg.schema, cleanup: async () => undefined } },
+      { stores: { db, blobs, postgresSchema: pg.schema, env: {}, cleanup: async () => undefined } },
     );
   });
   afterAll(async () => {

@@ -33,6 +33,11 @@ export interface Stores {
   blobs: BlobStore;
   /** the PostgreSQL schema of this pair, for a second connection to the same data */
   postgresSchema: string;
+  /**
+   * Where this pair keeps its epoch keys, as environment for loadConfig: a directory beside
+   * the objects, or a bucket of its own on the same S3 server. Every vault on these stores uses it.
+   */
+  env: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
@@ -45,6 +50,7 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
       db: pg.db,
       blobs,
       postgresSchema: pg.schema,
+      env: { VAULT_EPOCH_KEY_DIR: path.join(dataDir, 'epoch-keys') },
       cleanup: async () => {
         await blobs.close();
         await pg.cleanup();
@@ -57,6 +63,15 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
     db: pg.db,
     blobs,
     postgresSchema: pg.schema,
+    env: {
+      S3_ENDPOINT: s3.config.endpoint ?? '',
+      S3_BUCKET: s3.config.bucket,
+      S3_REGION: s3.config.region,
+      S3_ACCESS_KEY_ID: s3.config.accessKeyId ?? '',
+      S3_SECRET_ACCESS_KEY: s3.config.secretAccessKey ?? '',
+      S3_FORCE_PATH_STYLE: 'true',
+      VAULT_EPOCH_KEY_BUCKET: `${s3.config.bucket}-epoch-keys`,
+    },
     cleanup: async () => {
       await blobs.close();
       await s3.stop();
@@ -90,14 +105,15 @@ export async function startTestVault(
   options: { stores?: Stores /** capture the app's JSON log lines */; logStream?: Writable } = {},
 ): Promise<TestVault> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-test-'));
+  const stores = options.stores ?? (await openStores(pair, dataDir));
   const config = loadConfig({
     VAULT_DATA_DIR: dataDir,
     VAULT_KEKS: await fixedKeks(),
     VAULT_LOG_SIGNING_KEY: TEST_LOG_SEED,
     LOG_LEVEL: 'silent',
+    ...stores.env,
     ...env,
   });
-  const stores = options.stores ?? (await openStores(pair, dataDir));
   const clock = new ManualClock(new Date());
   const logger = options.logStream
     ? createLogger({ level: 'trace', destination: options.logStream })

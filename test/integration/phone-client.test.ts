@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaultHttpError } from '../../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { decryptChunk } from '../../src/crypto/chunk-format.js';
-import { openSealedContentKey, unwrapOrderSecretKey } from '../../src/crypto/order-keys.js';
+import { openSealedContentKey } from '../../src/crypto/order-keys.js';
+import { openOrderSecretKey } from '../../src/domain/order-key-epochs.js';
 import { findOrder } from '../../src/store/db/orders.js';
 import { findRecording, listChunks } from '../../src/store/db/recordings.js';
 import { fakeAudio, newVisit } from '../helpers/actors.js';
@@ -58,11 +59,7 @@ describe.each(STORE_PAIRS)('phone client on %s', (pair) => {
     // The vault's own keys open what the phone sealed; the chunks decrypt to the original audio.
     const order = await findOrder(vault.deps.db, visit.orderId);
     const rec = await findRecording(vault.deps.db, upload.recordingId);
-    const secretKey = unwrapOrderSecretKey(vault.deps.keyring, {
-      orderId: visit.orderId,
-      kekVersion: order!.kekVersion,
-      wrappedSecretKey: order!.wrappedSecretKey!,
-    });
+    const secretKey = await openOrderSecretKey(vault.deps, visit.orderId);
     const contentKey = openSealedContentKey({
       sealedContentKey: rec!.sealedContentKey,
       publicKey: order!.publicKey,

@@ -7,8 +7,10 @@ export interface OrderRecord {
   customerId: string;
   scheduledAt: Date;
   publicKey: Uint8Array;
+  /** null once shredded; wrapped under the epoch key `epochId` (or, from before epochs, by KEK `kekVersion`) */
   wrappedSecretKey: Uint8Array | null;
-  kekVersion: number;
+  epochId: string | null;
+  kekVersion: number | null;
   createdAt: Date;
   shreddedAt: Date | null;
 }
@@ -20,7 +22,8 @@ interface OrderRow {
   scheduled_at: Date;
   public_key: Uint8Array;
   wrapped_secret_key: Uint8Array | null;
-  kek_version: number;
+  epoch_id: string | null;
+  kek_version: number | null;
   created_at: Date;
   shredded_at: Date | null;
 }
@@ -32,25 +35,21 @@ const toOrder = (r: OrderRow): OrderRecord => ({
   scheduledAt: r.scheduled_at,
   publicKey: new Uint8Array(r.public_key),
   wrappedSecretKey: r.wrapped_secret_key ? new Uint8Array(r.wrapped_secret_key) : null,
+  epochId: r.epoch_id,
   kekVersion: r.kek_version,
   createdAt: r.created_at,
   shreddedAt: r.shredded_at,
 });
 
-export async function insertOrder(q: Queryable, o: Omit<OrderRecord, 'shreddedAt'>): Promise<boolean> {
+/** A new order, its secret key not yet stored (src/domain/order-key-epochs.ts storeNewOrderKey does that next). */
+export async function insertOrder(
+  q: Queryable,
+  o: Omit<OrderRecord, 'shreddedAt' | 'wrappedSecretKey' | 'epochId' | 'kekVersion'>,
+): Promise<boolean> {
   const rows = await q.query(
-    `INSERT INTO orders (order_id, beautician_id, customer_id, scheduled_at, public_key, wrapped_secret_key, kek_version, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-    [
-      o.orderId,
-      o.beauticianId,
-      o.customerId,
-      o.scheduledAt,
-      Buffer.from(o.publicKey),
-      o.wrappedSecretKey && Buffer.from(o.wrappedSecretKey),
-      o.kekVersion,
-      o.createdAt,
-    ],
+    `INSERT INTO orders (order_id, beautician_id, customer_id, scheduled_at, public_key, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+    [o.orderId, o.beauticianId, o.customerId, o.scheduledAt, Buffer.from(o.publicKey), o.createdAt],
   );
   return rows.length === 1;
 }

@@ -73,6 +73,10 @@ export async function shredOrderKeyIfDone(tx: Queryable, orderId: string, at: Da
     [orderId],
   );
   if (live.length > 0) return false;
-  await tx.query('UPDATE orders SET wrapped_secret_key = NULL, shredded_at = $2 WHERE order_id = $1', [orderId, at]);
+  // The epoch key it was wrapped under goes later, once no order is wrapped under it and the backup window has passed.
+  await tx.query(
+    'UPDATE orders SET wrapped_secret_key = NULL, epoch_id = NULL, kek_version = NULL, shredded_at = $2 WHERE order_id = $1',
+    [orderId, at],
+  );
   return true;
 }
