@@ -20,11 +20,12 @@ export async function registerOrder(
   platformToken: string,
   beauticianId: string,
   orderId = unique('order'),
+  scheduledAt = '2026-11-24T10:00:00Z',
 ): Promise<{ orderId: string; publicKey: string }> {
   const res = await request(vault.server)
     .post('/v1/orders')
     .set(bearer(platformToken))
-    .send({ orderId, beauticianId, customerId: unique('cust'), scheduledAt: '2026-11-24T10:00:00Z' });
+    .send({ orderId, beauticianId, customerId: unique('cust'), scheduledAt });
   if (res.status !== 201) throw new Error(`register order: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { orderId: string; publicKey: string };
 }
@@ -43,11 +44,20 @@ export async function consent(
 }
 
 /** A platform, a beautician and an order both parties consented to. */
-export async function newVisit(vault: TestVault, options: { consents?: boolean } = {}): Promise<Visit> {
+export async function newVisit(
+  vault: TestVault,
+  options: { consents?: boolean; scheduledAt?: string } = {},
+): Promise<Visit> {
   const platformToken = await vault.addPrincipal({ id: unique('platform'), roles: ['platform'] });
   const beauticianId = unique('beautician');
   const beauticianToken = await vault.addPrincipal({ id: beauticianId, roles: ['beautician'], department: 'field' });
-  const { orderId, publicKey } = await registerOrder(vault, platformToken, beauticianId);
+  const { orderId, publicKey } = await registerOrder(
+    vault,
+    platformToken,
+    beauticianId,
+    undefined,
+    options.scheduledAt,
+  );
   if (options.consents !== false) {
     for (const party of ['beautician', 'customer'] as const) {
       const res = await consent(vault, platformToken, orderId, party);
