@@ -31,13 +31,15 @@ export interface ShredReport {
   strayKeysAdopted: number;
 }
 
-async function destroyOne(
-  deps: DomainDeps,
-  id: string,
-  endedBefore: Date,
-  now: Date,
-): Promise<'epoch' | 'hold' | null> {
-  return deps.db.transaction(async (tx) => {
+/**
+ * Destroys one epoch key if it is still live, due and empty, with its receipt;
+ * null when it is not (another server took it or finished it, an order is
+ * still under it). Safe to call with a stale idea of what is due.
+ */
+export async function destroyEpochKeyIfDue(deps: DomainDeps, id: string): Promise<'epoch' | 'hold' | null> {
+  const now = deps.clock.now();
+  const endedBefore = addMs(now, -deps.config.backupWindowMs);
+  const kind = await deps.db.transaction(async (tx) => {
     const epoch = await epochs.lockDueEpoch(tx, id, endedBefore);
     if (!epoch) return null;
     if ((await epochs.ordersWrappedUnder(tx, id)) > 0) return null;
@@ -60,6 +62,8 @@ async function destroyOne(
     });
     return epoch.kind;
   });
+  if (kind) deps.metrics.epochKeysDestroyed.inc({ kind });
+  return kind;
 }
 
 /** Destroys every epoch key that is due and that no order is wrapped under, each with its receipt. */
@@ -71,11 +75,9 @@ export async function destroyDueEpochKeys(deps: DomainDeps): Promise<Omit<ShredR
   for (;;) {
     const ids = await epochs.dueEpochs(deps.db, endedBefore, after, PAGE);
     for (const id of ids) {
-      const kind = await destroyOne(deps, id, endedBefore, now);
-      if (!kind) continue;
-      deps.metrics.epochKeysDestroyed.inc({ kind });
+      const kind = await destroyEpochKeyIfDue(deps, id);
       if (kind === 'hold') report.holdKeysDestroyed++;
-      else report.epochKeysDestroyed++;
+      else if (kind === 'epoch') report.epochKeysDestroyed++;
     }
     if (ids.length < PAGE) return report;
     after = ids[ids.length - 1] ?? after;

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAudit } from '../../src/audit/audit-log.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { createEpochKeys, epochKeyForWrapping } from '../../src/domain/epoch-keyring.js';
+import { destroyEpochKeyIfDue } from '../../src/domain/epoch-shredder.js';
 import { epochContaining } from '../../src/domain/epochs.js';
 import { followRetention } from '../../src/domain/order-key-epochs.js';
 import { runSweep } from '../../src/domain/sweeper.js';
@@ -128,6 +129,24 @@ describe.each(STORE_PAIRS)('epoch key sweepers on %s', (pair) => {
     } finally {
       await restarted.close();
     }
+  });
+
+  it('does not destroy or receipt an epoch twice for a server acting on a stale list of due epochs', async () => {
+    const visit = await newVisit(vault);
+    await uploadSealed(vault, visit);
+    const epoch = (await epochOf(vault, visit.orderId))!;
+    const ends = (await epochRow(vault, epoch))!.ends_at!;
+    vault.clock.set(new Date(ends.getTime() + WINDOW));
+    await runSweep(vault.deps); // expires the recording; the epoch is destroyed here or just below
+    const other = await secondServer();
+    try {
+      // Both servers saw the epoch due before either destroyed it; they act one after the other.
+      const outcomes = [await destroyEpochKeyIfDue(vault.deps, epoch), await destroyEpochKeyIfDue(other.deps, epoch)];
+      expect(outcomes.filter((o) => o !== null).length).toBeLessThanOrEqual(1);
+    } finally {
+      await other.close();
+    }
+    expect((await shredReceipts(vault)).filter((r) => r.details.epoch === epoch)).toHaveLength(1);
   });
 
   it('finishes a destruction that crashed after the key was deleted, with exactly one receipt', async () => {
