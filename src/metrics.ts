@@ -21,7 +21,7 @@ export interface Metrics {
   recordingsIncomplete: Counter;
   /** epoch keys (kind="epoch") and legal holds' own keys (kind="hold") destroyed by the sweeper */
   epochKeysDestroyed: Counter<'kind'>;
-  /** seconds since the oldest live epoch key was made; set by the sweeper */
+  /** seconds since the epoch of the oldest live epoch key began (hold keys aside); set by the sweeper */
   epochKeyOldestAgeSeconds: Gauge;
 }
 
@@ -105,7 +105,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     epochKeyOldestAgeSeconds: new Gauge({
       name: 'vault_epoch_key_oldest_age_seconds',
-      help: 'Age of the oldest epoch key not yet destroyed, as of the last sweep',
+      help: 'Seconds since the epoch of the oldest epoch key not yet destroyed began (hold keys aside), as of the last sweep',
       registers,
     }),
   };

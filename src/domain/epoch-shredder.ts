@@ -115,9 +115,14 @@ export async function adoptStrayEpochKeys(deps: DomainDeps): Promise<number> {
   return adopted;
 }
 
-/** vault_epoch_key_oldest_age_seconds: how long the oldest live epoch key has existed. */
+/**
+ * vault_epoch_key_oldest_age_seconds: how long ago the oldest live epoch key's
+ * epoch began. Healthy, it stays under the backup window plus about two epochs;
+ * growing past that, keys are not being destroyed (an order stuck in an old
+ * epoch, or the sweeper failing). Hold keys are left out: a legal hold may last years.
+ */
 export async function measureOldestEpochKey(deps: DomainDeps): Promise<void> {
-  const oldest = await epochs.oldestLiveEpochCreatedAt(deps.db);
+  const oldest = await epochs.oldestLiveEpochStart(deps.db);
   const age = oldest ? Math.max(0, deps.clock.now().getTime() - oldest.getTime()) / 1000 : 0;
   deps.metrics.epochKeyOldestAgeSeconds.set(age);
 }

@@ -257,9 +257,10 @@ export async function liveEpochs(q: Queryable): Promise<LiveEpoch[]> {
   return rows.map((r) => ({ ...toEpoch(r), orders: r.orders, covered: r.covered }));
 }
 
-export async function oldestLiveEpochCreatedAt(q: Queryable): Promise<Date | null> {
+/** The start of the oldest day epoch whose key is not destroyed yet (hold keys live as long as their holds). */
+export async function oldestLiveEpochStart(q: Queryable): Promise<Date | null> {
   const [row] = await q.query<{ at: Date | null }>(
-    'SELECT min(created_at) AS at FROM epochs WHERE destroyed_at IS NULL',
+    `SELECT min(starts_at) AS at FROM epochs WHERE destroyed_at IS NULL AND kind = 'epoch'`,
   );
   return row?.at ?? null;
 }
