@@ -80,19 +80,6 @@ export function unwrapOrderSecretKey(keyring: Keyring, w: WrappedOrderKey): Uint
   }
 }
 
-/** Rewraps under the current KEK without the secret key leaving this function unwiped. */
-export function rewrapOrderSecretKey(
-  keyring: Keyring,
-  w: WrappedOrderKey,
-): { wrappedSecretKey: Uint8Array; kekVersion: number } {
-  const secretKey = unwrapOrderSecretKey(keyring, w);
-  try {
-    return wrapSecretKey(keyring, w.orderId, secretKey);
-  } finally {
-    sodiumReady().memzero(secretKey);
-  }
-}
-
 /** The recording's content key, opened with the order key pair. The caller must memzero it. */
 export function openSealedContentKey(input: {
   sealedContentKey: Uint8Array;

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { DomainDeps } from '../domain/deps.js';
 import { openApiDocument } from './openapi.js';
 
-export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>): Router {
+export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'epochKeys' | 'metrics'>): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -15,10 +15,17 @@ export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'metrics'>)
         () => 'ok' as const,
         () => 'unavailable' as const,
       );
-    const [database, storage] = await Promise.all([check(() => deps.db.ping()), check(() => deps.blobs.ping())]);
-    const ready = database === 'ok' && storage === 'ok';
+    const [database, storage, epochKeys] = await Promise.all([
+      check(() => deps.db.ping()),
+      check(() => deps.blobs.ping()),
+      // Without its epoch keys the vault can neither register orders nor play recordings.
+      check(() => deps.epochKeys.store.ping()),
+    ]);
+    const ready = database === 'ok' && storage === 'ok' && epochKeys === 'ok';
     if (!ready) res.set('Retry-After', '5');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks: { database, storage } });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'unavailable', checks: { database, storage, epochKeys } });
   });
 
   const document = openApiDocument();

@@ -41,7 +41,11 @@ export const errorResponse = z
 export const healthResponse = z.strictObject({ status: z.literal('ok') });
 export const readyResponse = z.strictObject({
   status: z.enum(['ready', 'unavailable']),
-  checks: z.strictObject({ database: z.enum(['ok', 'unavailable']), storage: z.enum(['ok', 'unavailable']) }),
+  checks: z.strictObject({
+    database: z.enum(['ok', 'unavailable']),
+    storage: z.enum(['ok', 'unavailable']),
+    epochKeys: z.enum(['ok', 'unavailable']),
+  }),
 });
 
 export const principalCreatedResponse = z.strictObject({

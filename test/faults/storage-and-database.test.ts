@@ -147,7 +147,7 @@ describe('database down', () => {
     }
     const ready = await request(vault.server).get('/readyz');
     expect(ready.status).toBe(503);
-    expect(ready.body.checks).toEqual({ database: 'unavailable', storage: 'ok' });
+    expect(ready.body.checks).toEqual({ database: 'unavailable', storage: 'ok', epochKeys: 'ok' });
 
     await dbProxy.restore();
     let recovered = 0;

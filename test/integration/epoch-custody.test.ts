@@ -1,3 +1,5 @@
+import { rename } from 'node:fs/promises';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/audit/audit-log.js';
 import { PhoneClient } from '../../src/client/phone-client.js';
@@ -115,5 +117,31 @@ describe('order keys follow their retention (postgres+fs)', () => {
     await expect(
       vault.deps.db.transaction((tx) => epochKeyForWrapping(vault.deps, tx, ref, vault.clock.now())),
     ).rejects.toThrow(EpochKeyGoneError);
+  });
+});
+
+describe('readiness and the epoch key store (postgres+fs)', () => {
+  it('answers 503 from /readyz while the epoch key store cannot be reached', async () => {
+    const vault = await startTestVault('postgres+fs');
+    try {
+      expect((await request(vault.server).get('/readyz')).body.checks).toEqual({
+        database: 'ok',
+        storage: 'ok',
+        epochKeys: 'ok',
+      });
+      const dir = vault.stores.env.VAULT_EPOCH_KEY_DIR!;
+      await rename(dir, `${dir}.away`);
+      const down = await request(vault.server).get('/readyz');
+      expect(down.status).toBe(503);
+      expect(down.headers['retry-after']).toBe('5');
+      expect(down.body).toEqual({
+        status: 'unavailable',
+        checks: { database: 'ok', storage: 'ok', epochKeys: 'unavailable' },
+      });
+      await rename(`${dir}.away`, dir);
+      expect((await request(vault.server).get('/readyz')).status).toBe(200);
+    } finally {
+      await vault.close();
+    }
   });
 });

@@ -90,7 +90,7 @@ describe('principals and tokens', () => {
     expect((await request(vault.server).get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await request(vault.server).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', storage: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', storage: 'ok', epochKeys: 'ok' } });
   });
 
   it('lets an auditor read and verify the chain', async () => {

@@ -7,7 +7,6 @@ import { KeyringError, loadOrCreateKeyring, parseKeks } from '../../src/crypto/k
 import {
   createOrderKeys,
   openSealedContentKey,
-  rewrapOrderSecretKey,
   SEALED_CONTENT_KEY_BYTES,
   unwrapOrderSecretKey,
   wrapSecretKey,
@@ -123,22 +122,6 @@ describe('order keys', () => {
     expect(() => unwrapOrderSecretKey(ring, { orderId: 'order-a', kekVersion: 2, wrappedSecretKey: tampered })).toThrow(
       KeyIntegrityError,
     );
-  });
-
-  it('rewraps under the newest KEK so the old one can be dropped', () => {
-    const old = parseKeks(kekText(1, 1));
-    const keys = createOrderKeys(old, 'order-r');
-    const both = parseKeks(`${kekText(1, 1)},${kekText(2, 2)}`);
-    const rewrapped = rewrapOrderSecretKey(both, {
-      orderId: 'order-r',
-      kekVersion: 1,
-      wrappedSecretKey: keys.wrappedSecretKey,
-    });
-    expect(rewrapped.kekVersion).toBe(2);
-    const onlyNew = parseKeks(kekText(2, 2));
-    const a = unwrapOrderSecretKey(old, { orderId: 'order-r', kekVersion: 1, wrappedSecretKey: keys.wrappedSecretKey });
-    const b = unwrapOrderSecretKey(onlyNew, { orderId: 'order-r', ...rewrapped });
-    expect(b).toEqual(a);
   });
 
   it('opens a sealed content key with the order key pair only', async () => {
