@@ -172,7 +172,7 @@ export async function auditKeyMoves(tx: Queryable, at: Date, moves: KeyMove[]): 
 }
 
 /**
- * THE hook: call inside any transaction that changed what an order's
+ * The hook: call inside any transaction that changed what an order's
  * retention ends at, after the change and before the caller's own audit entry.
  */
 export async function followRetention(
