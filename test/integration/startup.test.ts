@@ -37,7 +37,7 @@ describe('vault start on embedded defaults', () => {
     await vault.close();
 
     const without = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([2]) });
-    await expect(openVault(without, { logger })).rejects.toThrow(/KEK version 1 \(1 order keys\)/);
+    await expect(openVault(without, { logger })).rejects.toThrow(/KEK version 1 \(1 epoch keys\)/);
     const both = loadConfig({ VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1, 2]) });
     const again = await openVault(both, { logger });
     await again.close();
