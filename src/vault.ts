@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
@@ -75,6 +76,10 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       closers.push(() => blobs.close());
     }
     await assertKeysAvailable(db, keyring);
+    if (config.epochKeys.kind === 'dir' && isInside(config.epochKeys.dir, config.dataDir))
+      logger.warn(
+        `epoch keys are kept in ${config.epochKeys.dir}, inside the data directory: exclude that directory from every backup of the data directory (a backup holding both the database and its epoch keys shreds nothing), or set VAULT_EPOCH_KEY_DIR elsewhere`,
+      );
     const epochKeyStore = await openEpochKeyStore(config);
     closers.push(() => epochKeyStore.close());
     const clock = options.clock ?? systemClock;
@@ -112,3 +117,8 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
     throw err;
   }
 }
+
+const isInside = (dir: string, parent: string): boolean => {
+  const rel = path.relative(path.resolve(parent), path.resolve(dir));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+};

@@ -46,14 +46,17 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
   const pg = await freshPostgresSchema();
   if (pair === 'postgres+fs') {
     const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
+    // Outside the data dir, as production keeps it (README, Retention and shredding).
+    const epochKeys = await mkdtemp(path.join(os.tmpdir(), 'vault-epoch-keys-'));
     return {
       db: pg.db,
       blobs,
       postgresSchema: pg.schema,
-      env: { VAULT_EPOCH_KEY_DIR: path.join(dataDir, 'epoch-keys') },
+      env: { VAULT_EPOCH_KEY_DIR: epochKeys },
       cleanup: async () => {
         await blobs.close();
         await pg.cleanup();
+        await rm(epochKeys, { recursive: true, force: true });
       },
     };
   }

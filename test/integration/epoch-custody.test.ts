@@ -1,4 +1,6 @@
 import { rename } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/audit/audit-log.js';
@@ -120,7 +122,36 @@ describe('order keys follow their retention (postgres+fs)', () => {
   });
 });
 
-describe('readiness and the epoch key store (postgres+fs)', () => {
+describe('the epoch key store at start and in readiness (postgres+fs)', () => {
+  it('warns at start when epoch keys are kept inside the data directory', async () => {
+    const lines: string[] = [];
+    const stream = new PassThrough();
+    stream.on('data', (d: Buffer) =>
+      lines.push(
+        ...d
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l.length > 0),
+      ),
+    );
+    const outside = await startTestVault('postgres+fs', {}, { logStream: stream });
+    try {
+      expect(lines.filter((l) => l.includes('inside the data directory'))).toEqual([]);
+    } finally {
+      await outside.close();
+    }
+    const inside = await startTestVault('postgres+fs', { VAULT_EPOCH_KEY_DIR: '' }, { logStream: stream });
+    try {
+      expect(inside.config.epochKeys).toEqual({ kind: 'dir', dir: path.join(inside.config.dataDir, 'epoch-keys') });
+      const warned = lines.filter((l) => l.includes('inside the data directory'));
+      expect(warned).toHaveLength(1);
+      expect(JSON.parse(warned[0]!)).toMatchObject({ level: 40 });
+      expect(warned[0]).toContain(path.join(inside.config.dataDir, 'epoch-keys'));
+    } finally {
+      await inside.close();
+    }
+  });
+
   it('answers 503 from /readyz while the epoch key store cannot be reached', async () => {
     const vault = await startTestVault('postgres+fs');
     try {

@@ -99,7 +99,16 @@ describe('log lines carry no secret', () => {
       'SELECT sealed_content_key FROM recordings WHERE id = $1',
       [upload.recordingId],
     );
+    const [epoch] = await vault.deps.db.query<{ epoch_id: string }>('SELECT epoch_id FROM orders WHERE order_id = $1', [
+      visit.orderId,
+    ]);
+    const epochKey = (await vault.deps.epochKeys.open(epoch!.epoch_id))!;
+    const storedEpochKey = (await vault.deps.epochKeys.store.get(epoch!.epoch_id))!;
     const secrets: [string, string][] = [
+      ['epoch key b64', Buffer.from(epochKey).toString('base64').slice(0, 24)],
+      ['epoch key b64url', Buffer.from(epochKey).toString('base64url').slice(0, 24)],
+      ['epoch key hex', Buffer.from(epochKey).toString('hex').slice(0, 32)],
+      ['wrapped epoch key b64url', Buffer.from(storedEpochKey.wrappedKey).toString('base64url').slice(0, 24)],
       ['admin token', vault.adminToken],
       ['beautician token', visit.beauticianToken],
       ['staff token', grant.staffToken],
