@@ -2,6 +2,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import type { Queryable } from '../store/db/database.js';
 import { stopRunningRecordings } from '../store/db/recordings.js';
 import type { DomainDeps } from './deps.js';
+import { followRetention } from './order-key-epochs.js';
 import type { ConsentParty } from './vocabulary.js';
 
 /**
@@ -25,6 +26,8 @@ export async function stopRecordingsOnObjection(
   objection: { orderId: string; consentId: string; party: ConsentParty; actorId: string },
 ): Promise<string[]> {
   const stopped = await stopRunningRecordings(tx, objection.orderId, at, deps.config.retentionMs);
+  // The stopped recordings now have a retainUntil: the order key follows it, before any audit entry (lock order).
+  if (stopped.length > 0) await followRetention(deps, tx, objection.orderId, 'recording.incomplete');
   for (const r of stopped) {
     await appendAudit(tx, at, {
       actorId: objection.actorId,

@@ -72,6 +72,30 @@ describe('order keys follow their retention (postgres+fs)', () => {
     ]);
   });
 
+  it('moves when an objection stops a recording under way', async () => {
+    const scheduledAt = new Date(vault.clock.now().getTime() + 30 * DAY);
+    const visit = await newVisit(vault, { scheduledAt: scheduledAt.toISOString() });
+    const phone = new PhoneClient({ baseUrl: vault.baseUrl, token: visit.beauticianToken });
+    const upload = await phone.startRecording({
+      orderId: visit.orderId,
+      orderPublicKey: visit.publicKey,
+      mimeType: 'audio/ogg',
+    });
+    await upload.uploadMissing(upload.encrypt([new Uint8Array(100).fill(1)]).slice(0, 1));
+    const lastChunk = vault.clock.now();
+    vault.clock.advance(10 * MINUTE);
+    await request(vault.baseUrl)
+      .post(`/v1/orders/${visit.orderId}/consents`)
+      .set('authorization', `Bearer ${visit.platformToken}`)
+      .send({ party: 'customer', decision: 'object', mode: 'explicit', appVersion: 'test' })
+      .expect(201);
+    const to = dayOf(lastChunk.getTime() + 7 * DAY);
+    expect(await epochOf(vault, visit.orderId)).toBe(to);
+    expect(await movesOf(visit.orderId)).toEqual([
+      { from: dayOf(scheduledAt.getTime() + 7 * DAY), to, cause: 'recording.incomplete' },
+    ]);
+  });
+
   it('leaves an epoch that has ended when it still lives (no recording yet), so that epoch can be destroyed', async () => {
     const visit = await newVisit(vault); // scheduled in the past: a late visit
     const first = (await epochOf(vault, visit.orderId))!;
