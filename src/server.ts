@@ -24,7 +24,11 @@ async function main(): Promise<void> {
   const app = createApp({ ...vault, logger });
   const server: Server = app.listen(config.port, () => {
     logger.info(
-      { port: config.port, database: vault.db.kind, storage: config.s3 ? 's3' : 'filesystem' },
+      {
+        port: config.port,
+        database: config.databaseUrl ? 'postgres' : 'embedded postgres',
+        storage: config.s3 ? 's3' : 'filesystem',
+      },
       'visit vault listening',
     );
   });

@@ -69,6 +69,7 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       ({ db, blobs } = options.stores);
     } else {
       db = await openDatabase(config, {
+        logger,
         onIdleError: (err) => logger.warn({ err }, 'an idle database connection broke; the pool will open a new one'),
       });
       closers.push(() => db.close());

@@ -1,7 +1,10 @@
 /**
- * One small query interface with two implementations: PostgreSQL through `pg`
- * (postgres.ts) and embedded PGlite (pglite.ts). Same SQL on both.
+ * @module One small query interface over PostgreSQL (postgres.ts): an external
+ * server named by DATABASE_URL or the embedded cluster in the data dir
+ * (embedded/cluster.ts). Repositories take a Queryable, so the same functions
+ * run inside and outside a transaction.
  */
+
 /** A result row; repositories name its columns with their own row interfaces. */
 export type Row = object;
 
@@ -10,7 +13,6 @@ export interface Queryable {
 }
 
 export interface Database extends Queryable {
-  readonly kind: 'postgres' | 'pglite';
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Throws when the database cannot be reached (readiness). */

@@ -1,15 +1,18 @@
 import pg from 'pg';
 import { unavailable } from '../../errors.js';
 import type { Database, Queryable, Row } from './database.js';
+import type { EmbeddedAddress } from './embedded/cluster.js';
 
-export interface PostgresOptions {
-  connectionString: string;
+/** Where the server is: a DATABASE_URL, or the embedded cluster's address (its password is kept out of any URL). */
+export type PostgresTarget = { connectionString: string } | { address: EmbeddedAddress };
+
+export type PostgresOptions = PostgresTarget & {
   /** Tests give each file its own schema; production leaves it unset (public). */
   schema?: string;
   maxConnections?: number;
   /** Told when an idle pooled connection breaks (the server restarted, say); the next query reports the outage itself. */
   onIdleError?: (err: Error) => void;
-}
+};
 
 // Connection-level failures (server down, restarting, unreachable) become 503s; everything else is a bug or a constraint.
 const UNAVAILABLE_CODES = new Set([
@@ -50,7 +53,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
 export function openPostgres(options: PostgresOptions): Database {
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error('invalid schema name');
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    ...('address' in options ? options.address : { connectionString: options.connectionString }),
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: 5_000,
     options: options.schema ? `-c search_path=${options.schema}` : undefined,
@@ -67,7 +70,6 @@ export function openPostgres(options: PostgresOptions): Database {
   };
 
   return {
-    kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect().catch((err: unknown) => {
