@@ -127,7 +127,7 @@ export async function openEmbeddedCluster(options: EmbeddedClusterOptions): Prom
       const started = await startServer({ clusterDir, binaries, owner, logger });
       if (started.kind === 'ready') {
         const lease = await takeLease(addressOn(started.port), clusterDir, logger);
-        if (lease) return usage(lease, { clusterDir, address: addressOn(started.port), logger, child: started.child });
+        if (lease) return usage(lease, { clusterDir, address: addressOn(started.port), logger, own: started.own });
       } else {
         // Lost the race to another process's postmaster (it is in postmaster.pid now), the port was taken,
         // or old server processes of a killed cluster were still leaving: try again, then report.
@@ -291,7 +291,13 @@ async function runToEnd(
   if (code !== 0) throw new Error(`${o.source} failed (${code}): ${tail.join(' | ')}`);
 }
 
-type StartResult = { kind: 'ready'; child: ChildProcess; port: number } | { kind: 'exited'; reason: string };
+/** The postmaster this process started: its output is relayed here until `ended` (its output closed). */
+interface OwnPostmaster {
+  child: ChildProcess;
+  ended(): boolean;
+}
+
+type StartResult = { kind: 'ready'; own: OwnPostmaster; port: number } | { kind: 'exited'; reason: string };
 
 async function startServer(o: {
   clusterDir: string;
@@ -323,7 +329,7 @@ async function startServer(o: {
     const state = await readPostmaster(o.clusterDir);
     if (state && state.pid === child.pid && state.status === 'ready') {
       o.logger.info({ port, pid: child.pid, ms: Date.now() - started }, 'started the embedded PostgreSQL');
-      return { kind: 'ready', child, port };
+      return { kind: 'ready', own: { child, ended: () => exited !== undefined }, port };
     }
     await Promise.race([exit, sleep(25)]);
   }
@@ -405,7 +411,7 @@ interface Lease {
 
 function usage(
   lease: Lease,
-  o: { clusterDir: string; address: EmbeddedAddress; logger: Logger; child?: ChildProcess },
+  o: { clusterDir: string; address: EmbeddedAddress; logger: Logger; own?: OwnPostmaster },
 ): EmbeddedCluster {
   let released: Promise<void> | undefined;
   const release = async () => {
@@ -419,24 +425,24 @@ function usage(
       // The cluster went away under us (killed, or stopped outside the vault): there is nothing left to stop.
       o.logger.warn({ err }, 'the embedded PostgreSQL was gone before this process released it');
       await endLease(lease, o.logger);
-      detach(o.child);
+      detach(o.own);
       return;
     }
     if (!last) {
       await endLease(lease, o.logger);
-      if (o.child) {
+      if (o.own) {
         o.logger.info(
-          { pid: o.child.pid },
+          { pid: o.own.child.pid },
           'leaving the embedded PostgreSQL running for the other vault processes that use it (the last one stops it);' +
             ' its output is no longer logged here',
         );
-        detach(o.child);
+        detach(o.own);
       }
       return;
     }
     // The last user: stop it while holding the exclusive lock, so no newcomer takes a lease on a stopping server.
     lease.stopping = true;
-    await stopServer(o.clusterDir, o.child, o.logger);
+    await stopServer(o.clusterDir, o.own, o.logger);
     await endLease(lease, o.logger);
   };
   return {
@@ -454,24 +460,25 @@ async function endLease(lease: Lease, logger: Logger): Promise<void> {
   await lease.client.end().catch((err: unknown) => logger.debug({ err }, 'closing the lease connection'));
 }
 
-function detach(child: ChildProcess | undefined): void {
-  if (!child) return;
-  child.stdout?.destroy();
-  child.stderr?.destroy();
-  child.unref();
+function detach(own: OwnPostmaster | undefined): void {
+  if (!own) return;
+  own.child.stdout?.destroy();
+  own.child.stderr?.destroy();
+  own.child.unref();
 }
 
-async function stopServer(clusterDir: string, child: ChildProcess | undefined, logger: Logger): Promise<void> {
+async function stopServer(clusterDir: string, own: OwnPostmaster | undefined, logger: Logger): Promise<void> {
   const state = await readPostmaster(clusterDir);
-  const pid = child?.pid ?? state?.pid;
+  const pid = own?.child.pid ?? state?.pid;
   if (pid === undefined || !isAlive(pid)) return;
   const gone = async () => {
-    if (child) return child.exitCode !== null || child.signalCode !== null;
+    // Ours: once its output has closed, so its last lines are in the log before close() returns.
+    if (own) return own.ended();
     const now = await readPostmaster(clusterDir);
     return now?.pid !== pid || !isAlive(pid);
   };
   // SIGINT is PostgreSQL's fast shutdown: sessions end, a checkpoint is written, the server exits.
-  process.kill(pid, 'SIGINT');
+  if (!signal(pid, 'SIGINT')) return;
   const deadline = Date.now() + 60_000;
   while (!(await gone())) {
     if (Date.now() > deadline) {
@@ -479,12 +486,23 @@ async function stopServer(clusterDir: string, child: ChildProcess | undefined, l
         { pid },
         'the embedded PostgreSQL did not stop in 60 s: immediate shutdown (recovered at next start)',
       );
-      process.kill(pid, 'SIGQUIT');
+      signal(pid, 'SIGQUIT');
       break;
     }
     await sleep(25);
   }
   logger.info({ pid }, 'stopped the embedded PostgreSQL');
+}
+
+/** Sends a signal; false when the process is already gone. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
 }
 
 function freePort(): Promise<number> {
