@@ -3,7 +3,7 @@
  * its embedded defaults in a temp dir. Exits non-zero if any step fails.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,13 +78,15 @@ async function makeAudio(seconds: number): Promise<{ bytes: Uint8Array; how: str
 async function main(): Promise<void> {
   const sodium = await getSodium();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'visit-vault-demo-'));
+  // Run as root, the embedded PostgreSQL runs as the system user postgres, which must be able to enter (not list) it.
+  await chmod(dir, 0o711);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const adminToken = `vv_${toBase64Url(sodium.randombytes_buf(32))}`;
   // The audit log's key: its secret goes to the vault, its public half ships inside the phone app.
   const logSeed = await generateLogSeed();
   const logPublicKey = (await logKeyFromSeed('visit-vault.local/audit', logSeed)).publicKey;
-  say(`starting the vault on embedded defaults (PGlite + files) in ${dir}`);
+  say(`starting the vault on embedded defaults (PostgreSQL cluster + files) in ${dir}`);
   const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
   const server = spawn(process.execPath, ['--import', 'tsx', serverEntry], {
     env: {

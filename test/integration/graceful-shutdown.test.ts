@@ -1,13 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { getSodium } from '../../src/crypto/sodium.js';
-import { freePort } from '../helpers/ports.js';
+import { embeddedDataDir, stopLeftoverCluster } from '../helpers/embedded.js';
+import { embeddedEnv, startServerProcess } from '../helpers/server-process.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_shutdown-test-admin-token-0123456789';
@@ -20,32 +19,21 @@ describe('graceful shutdown of the real server process', () => {
   const exit = () => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-shutdown-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn('node', ['--import', 'tsx', 'src/server.ts'], {
-      env: {
-        ...process.env,
-        PORT: String(port),
+    dataDir = await embeddedDataDir('vault-shutdown-');
+    const server = await startServerProcess(
+      embeddedEnv({
         VAULT_DATA_DIR: dataDir,
         VAULT_KEKS: await fixedKeks([1]),
         VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
         LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    for (let i = 0; i < 100; i++) {
-      const ok = await fetch(`${base}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error('server did not become ready');
-  }, 60_000);
+      }),
+    );
+    child = server.child;
+    base = server.baseUrl;
+  }, 180_000);
   afterAll(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await stopLeftoverCluster(dataDir);
     await rm(dataDir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -9,6 +7,7 @@ import { registerOrder } from '../../src/domain/orders.js';
 import { createPrincipal } from '../../src/domain/principals.js';
 import { startSweeper } from '../../src/domain/sweeper.js';
 import { openVault } from '../../src/vault.js';
+import { embeddedDataDir, stopLeftoverCluster } from '../helpers/embedded.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 /** openVault as the server runs it, on the embedded stores in a data dir. */
@@ -16,9 +15,12 @@ describe('vault start on embedded defaults', () => {
   let dataDir: string;
   const logger = pino({ level: 'silent' });
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-start-'));
+    dataDir = await embeddedDataDir('vault-start-');
   });
-  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await stopLeftoverCluster(dataDir);
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('fails loudly at start when a stored wrap needs a KEK that is not configured', async () => {
     const config = loadConfig({
