@@ -7,7 +7,7 @@ export interface BenchMetric {
 }
 
 export interface BenchSection {
-  /** which stores the section ran on, e.g. "pglite+fs" */
+  /** which stores the section ran on, e.g. "postgres+fs" */
   stores: string;
   metrics: Record<string, BenchMetric>;
   notes?: string[];
