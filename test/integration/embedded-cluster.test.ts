@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import type { Database } from '../../src/store/db/database.js';
-import { CLUSTER_DIR, PASSWORD_FILE } from '../../src/store/db/embedded/cluster.js';
+import { CLUSTER_DIR, LEASE_APPLICATION, PASSWORD_FILE } from '../../src/store/db/embedded/cluster.js';
 import { openDatabase } from '../../src/store/db/open.js';
 import { findPrincipal, insertPrincipal } from '../../src/store/db/principals.js';
-import { embeddedDataDir, isRunning, postmasterPid, stopLeftoverCluster } from '../helpers/embedded.js';
+import { embeddedDataDir, isRunning, postmasterPid, stopLeftoverCluster, waitFor } from '../helpers/embedded.js';
 
 const run = promisify(execFile);
 
@@ -77,6 +77,22 @@ describe('embedded PostgreSQL cluster', () => {
     await insertPrincipal(first, { id: 'kept', name: 'K', department: 'x', roles: ['auditor'] }, new Date());
     const pid = await postmasterPid(dir);
     expect(pid).toBeDefined();
+
+    // A backend crash makes PostgreSQL end every session, lease connections included: each user takes its lease
+    // again, or the first to close below would find no other user and stop the cluster under the second.
+    const leases = async () =>
+      (
+        await second.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+           WHERE a.application_name = $1 AND l.locktype = 'advisory' AND l.mode = 'ShareLock' AND l.granted`,
+          [LEASE_APPLICATION],
+        )
+      )[0]?.n;
+    expect(await leases()).toBe(2);
+    await second.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+      LEASE_APPLICATION,
+    ]);
+    await waitFor('both leases taken again', async () => (await leases()) === 2);
 
     // The first to close leaves it running for the other...
     await first.close();

@@ -52,6 +52,8 @@ const DATABASE = 'postgres';
 /** Advisory lock key: held shared by every process using the cluster, exclusive by the one stopping it. */
 const LEASE_KEY = 7_042_016;
 const START_ATTEMPTS = 5;
+/** how the lease connections show in pg_stat_activity */
+export const LEASE_APPLICATION = 'visit-vault lease';
 
 /** Command-line settings: they outrank postgresql.conf and ALTER SYSTEM, so durability is not a tuning knob here. */
 const SERVER_SETTINGS: [string, string][] = [
@@ -353,7 +355,11 @@ async function readPostmaster(clusterDir: string): Promise<PostmasterState | und
   return { pid: Number(lines[0]), port: Number(lines[3]), status: (lines[7] ?? '').trim() || 'starting' };
 }
 
-/** Alive and not a zombie (a postmaster whose starter died is reaped by whoever adopted it, or not at all). */
+/**
+ * A running PostgreSQL process: alive, not a zombie (a postmaster whose starter died is reaped by whoever
+ * adopted it, or not at all), and, where /proc tells, named postgres: after a reboot a stale postmaster.pid
+ * may name a pid that some other program now has.
+ */
 function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
@@ -361,22 +367,24 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !zombie(pid);
-}
-
-function zombie(pid: number): boolean {
+  let stat: string;
   try {
-    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch (err) {
     // No /proc (macOS): kill(pid, 0) is all there is.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw err;
   }
+  const [, name, state] = /^\d+ \((.*)\) (\S)/.exec(stat) ?? [];
+  return name === 'postgres' && state !== 'Z';
 }
 
 /** Connects and takes this process's shared lease; undefined when the cluster is not usable right now. */
 async function takeLease(address: EmbeddedAddress, clusterDir: string, logger: Logger): Promise<Lease | undefined> {
-  const lease: Lease = { client: new pg.Client({ ...address, connectionTimeoutMillis: 5_000 }), stopping: false };
+  const lease: Lease = {
+    client: new pg.Client({ ...address, connectionTimeoutMillis: 5_000, application_name: LEASE_APPLICATION }),
+    stopping: false,
+  };
   lease.client.on('error', (err) => {
     if (lease.stopping) return;
     logger.warn({ err }, 'the embedded PostgreSQL connection that marks this process as its user broke');
@@ -410,23 +418,63 @@ interface Lease {
 }
 
 function usage(
-  lease: Lease,
+  first: Lease,
   o: { clusterDir: string; address: EmbeddedAddress; logger: Logger; own?: OwnPostmaster },
 ): EmbeddedCluster {
+  let lease = first;
   let released: Promise<void> | undefined;
+  // A lease lost with its connection (a backend crash makes PostgreSQL reset every session) is taken again:
+  // without it, another process closing would find no user left and stop the cluster under this one.
+  const keep = (held: Lease) => {
+    held.client.once('end', () => {
+      if (held.stopping || released) return;
+      o.logger.warn('lost the lease on the embedded PostgreSQL with its connection: taking it again');
+      void retake();
+    });
+  };
+  const retake = async () => {
+    while (!released) {
+      let again: Lease | undefined;
+      try {
+        again = await takeLease(o.address, o.clusterDir, o.logger);
+      } catch (err) {
+        o.logger.error({ err }, 'cannot take the lease on the embedded PostgreSQL again');
+        return;
+      }
+      if (again && released) return endLease(again, o.logger);
+      if (again) {
+        lease = again;
+        keep(again);
+        o.logger.info('took the lease on the embedded PostgreSQL again');
+        return;
+      }
+      await sleep(1_000);
+    }
+  };
+  keep(first);
+
   const release = async () => {
     const query = async (sql: string) =>
       (await lease.client.query<{ ok: boolean }>(sql, [LEASE_KEY])).rows[0]?.ok ?? false;
     let last: boolean;
-    try {
-      await query('SELECT pg_advisory_unlock_shared($1) AS ok');
-      last = await query('SELECT pg_try_advisory_lock($1) AS ok');
-    } catch (err) {
-      // The cluster went away under us (killed, or stopped outside the vault): there is nothing left to stop.
-      o.logger.warn({ err }, 'the embedded PostgreSQL was gone before this process released it');
-      await endLease(lease, o.logger);
-      detach(o.own);
-      return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await query('SELECT pg_advisory_unlock_shared($1) AS ok');
+        last = await query('SELECT pg_try_advisory_lock($1) AS ok');
+        break;
+      } catch (err) {
+        // A lease connection broken just now is replaced once, so the last user still stops the cluster.
+        const again = attempt === 1 ? await takeLease(o.address, o.clusterDir, o.logger) : undefined;
+        if (again) {
+          lease = again;
+          continue;
+        }
+        // The cluster went away under us (killed, or stopped outside the vault): there is nothing left to stop.
+        o.logger.warn({ err }, 'the embedded PostgreSQL was gone before this process released it');
+        await endLease(lease, o.logger);
+        detach(o.own);
+        return;
+      }
     }
     if (!last) {
       await endLease(lease, o.logger);
