@@ -41,6 +41,9 @@ export const REDACT_PATHS = [
   '*.secret',
   'signingKey',
   '*.signingKey',
+  // the embedded PostgreSQL's password, should its address reach a log call
+  'password',
+  '*.password',
 ];
 
 export function createLogger(options: { level: string; destination?: pino.DestinationStream }): Logger {

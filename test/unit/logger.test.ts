@@ -24,6 +24,7 @@ describe('createLogger redaction', () => {
       'bootstrapAdminToken',
       'secretAccessKey',
       'databaseUrl',
+      'password',
     ];
     const flat = Object.fromEntries(fields.map((f) => [f, secret]));
     logger.info(flat, 'top level');
