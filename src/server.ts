@@ -1,16 +1,22 @@
 import type { Server } from 'node:http';
+import pino from 'pino';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { closeGracefully } from './shutdown.js';
 import { openVault } from './vault.js';
 
+/** A start that fails is logged like everything else: one JSON line (on stderr, written before the exit). */
+function fatal(message: string): void {
+  createLogger({ level: 'info', destination: pino.destination({ dest: 2, sync: true }) }).fatal(message);
+}
+
 function configOrExit(): Config {
   try {
     return loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    fatal(err.message);
     process.exit(2);
   }
 }
@@ -60,6 +66,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`visit vault failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  fatal(`visit vault failed to start: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

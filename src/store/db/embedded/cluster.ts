@@ -165,7 +165,7 @@ async function refuseOldPglite(dataDir: string): Promise<void> {
     throw new Error(
       `${old} holds a database of the vault's earlier embedded engine (PGlite), which this version does not read; ` +
         `the embedded database is now a PostgreSQL cluster in ${path.join(dataDir, CLUSTER_DIR)}. To keep that data, ` +
-        'export it with the vault version that wrote it and load it into this one (or run both on DATABASE_URL); ' +
+        'export it with the vault version that wrote it and load it into the new cluster; ' +
         `if it is disposable, delete ${old}. The vault does not start beside it.`,
     );
   }
