@@ -1,13 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { hashToken } from '../../src/domain/tokens.js';
 import { newVisit } from '../helpers/actors.js';
+import { embeddedDataDir, stopLeftoverCluster } from '../helpers/embedded.js';
 import { uploadSealed } from '../helpers/recordings.js';
 import { fixedKeks, startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -90,7 +89,7 @@ describe('vault CLI', () => {
     const help = await run('npx', ['tsx', 'src/cli/main.ts', '--help']);
     expect(help.stdout).toMatch(/principal/);
     expect(help.stdout).toMatch(/keys/);
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-cli-'));
+    const dataDir = await embeddedDataDir('vault-cli-');
     try {
       const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_KEKS: await fixedKeks([1]) };
       const added = await run(
@@ -115,7 +114,8 @@ describe('vault CLI', () => {
       const listed = await run('npx', ['tsx', 'src/cli/main.ts', 'principal', 'list'], { env });
       expect(listed.stdout).toContain('first-admin');
     } finally {
+      await stopLeftoverCluster(dataDir);
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 });
