@@ -33,7 +33,9 @@ import { relayOutput } from './output.js';
  *   refused its lease and starts the cluster anew once this one is down;
  *   refused, another process still uses it and it is left running for that
  *   process to stop. So a CLI command never stops the server's database, and a
- *   CLI that started the cluster does not wait for a server that joined it.
+ *   CLI that started the cluster does not wait for a server that joined it. A
+ *   lease lost with its connection (a backend crash resets every session) is
+ *   taken again.
  *   PostgreSQL's output goes to the log of the process that started it; after
  *   that process is gone it is not relayed anywhere.
  * - **Durable**: fsync, synchronous_commit and full_page_writes are `on` on
