@@ -1,7 +1,7 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { addMs } from '../durations.js';
-import { forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
-import type { AccessDecisionRecord, AccessRequestRecord } from '../store/db/access-requests.js';
+import { badRequest, forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
+import type { AccessDecisionRecord, AccessRequestRecord, RequestOrder } from '../store/db/access-requests.js';
 import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
 import * as orders from '../store/db/orders.js';
@@ -161,28 +161,63 @@ export async function expireStaleRequests(deps: Pick<DomainDeps, 'db' | 'clock'>
 export interface ListFilter {
   orderId?: string;
   status?: RequestStatus;
+  /** `me`: only the pending requests the caller may still sign (not its own, not decided by it, a slot open) */
+  awaiting?: 'me';
+  /** `newest` first (the default) or `deadline`: the nearest expiry first */
+  sort?: RequestOrder;
+  /** the id of the last request of the previous page */
+  after?: string;
   limit?: number;
+}
+
+export interface AccessRequestPage {
+  requests: AccessRequestView[];
+  /** pass as `after` for the next page; null on the last */
+  nextAfter: string | null;
+  /** how many requests match the filter over all pages */
+  total: number;
 }
 
 export async function listRequestsFor(
   deps: DomainDeps,
   actor: Principal,
   filter: ListFilter,
-): Promise<{ requests: AccessRequestView[] }> {
+): Promise<AccessRequestPage> {
   const scope = scopeOf(actor);
   await expireStaleRequests(deps);
   const at = deps.clock.now();
-  const records = await repo.listRequests(deps.db, {
+  const limit = filter.limit ?? 100;
+  const where: repo.RequestFilter = {
     ...(scope.all ? {} : { requesterId: scope.requesterId, department: scope.department }),
     orderId: filter.orderId,
     status: filter.status,
-    limit: filter.limit ?? 100,
+  };
+  if (filter.awaiting === 'me') {
+    where.status = 'pending';
+    where.awaiting = {
+      principalId: actor.id,
+      departmentHeadOf: hasRole(actor, 'department_head') ? actor.department : null,
+      securityHead: hasRole(actor, 'security_head'),
+    };
+  }
+  if (filter.after !== undefined && !(await repo.findRequest(deps.db, filter.after)))
+    throw badRequest('after', 'names no access request');
+  // One more than the page tells whether another page follows.
+  const records = await repo.listRequests(deps.db, where, {
+    order: filter.sort ?? 'newest',
+    after: filter.after,
+    limit: limit + 1,
   });
+  const shown = records.slice(0, limit);
   const decisions = await repo.listDecisions(
     deps.db,
-    records.map((r) => r.id),
+    shown.map((r) => r.id),
   );
-  return { requests: records.map((r) => toView(r, decisions, at)) };
+  return {
+    requests: shown.map((r) => toView(r, decisions, at)),
+    nextAfter: records.length > limit ? (shown.at(-1)?.id ?? null) : null,
+    total: await repo.countRequests(deps.db, where),
+  };
 }
 
 export async function readRequest(deps: DomainDeps, actor: Principal, id: string): Promise<AccessRequestView> {

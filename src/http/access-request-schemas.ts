@@ -26,6 +26,9 @@ export const audioQuery = z.strictObject({
 export const listRequestsQuery = z.strictObject({
   orderId: id.optional(),
   status: z.enum(REQUEST_STATUSES).optional(),
+  awaiting: z.literal('me').optional().describe('only pending requests the caller may still sign'),
+  sort: z.enum(['newest', 'deadline']).optional().describe('newest first (default) or nearest deadline first'),
+  after: id.optional().describe('the `nextAfter` of the previous page'),
   limit: z
     .string()
     .regex(/^[0-9]{1,4}$/, 'must be a number')

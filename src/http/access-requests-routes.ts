@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { decideRequest, fileRequest, listRequestsFor, readRequest } from '../domain/access-requests.js';
 import { contentRange, unsatisfiedRange } from '../domain/byte-ranges.js';
 import type { DomainDeps } from '../domain/deps.js';
+import { nameRequest, nameRequestPage } from '../domain/display-names.js';
 import { authorizePlayback, openPlayback } from '../domain/playback.js';
 import type { PlaybackFormat } from '../domain/vocabulary.js';
 import { VaultError } from '../errors.js';
@@ -28,24 +29,24 @@ export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Rou
 
   router.post('/v1/access-requests', async (req, res) => {
     const actor = requireRole(req, 'dispute_staff');
-    res.status(201).json(await fileRequest(deps, actor, jsonBody(req, fileRequestBody)));
+    res.status(201).json(await nameRequest(deps, await fileRequest(deps, actor, jsonBody(req, fileRequestBody))));
   });
 
   router.get('/v1/access-requests', async (req, res) => {
     const actor = requireRole(req, 'dispute_staff', ...MANAGERS, 'auditor');
-    res.json(await listRequestsFor(deps, actor, query(req, listRequestsQuery)));
+    res.json(await nameRequestPage(deps, await listRequestsFor(deps, actor, query(req, listRequestsQuery))));
   });
 
   router.get('/v1/access-requests/:id', async (req, res) => {
     const actor = requireRole(req, 'dispute_staff', ...MANAGERS, 'auditor');
     const { id } = params(req, requestParams);
-    res.json(await readRequest(deps, actor, id));
+    res.json(await nameRequest(deps, await readRequest(deps, actor, id)));
   });
 
   router.post('/v1/access-requests/:id/decisions', async (req, res) => {
     const actor = requireRole(req, ...MANAGERS);
     const { id } = params(req, requestParams);
-    res.json(await decideRequest(deps, actor, id, jsonBody(req, decisionBody)));
+    res.json(await nameRequest(deps, await decideRequest(deps, actor, id, jsonBody(req, decisionBody))));
   });
 
   router.get('/v1/access-requests/:id/recordings/:recordingId/audio', async (req, res) => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { listAudit, verifyAndRecord } from '../audit/audit-log.js';
 import type { DomainDeps } from '../domain/deps.js';
+import { actorNames } from '../domain/display-names.js';
 import { requireRole } from './auth.js';
 import { auditQuery, auditVerifyQuery } from './schemas.js';
 import { query } from './validate.js';
@@ -11,7 +12,14 @@ export function auditRoutes(deps: DomainDeps): Router {
   router.get('/v1/audit', async (req, res) => {
     requireRole(req, 'auditor', 'security_head');
     const q = query(req, auditQuery);
-    res.json(await listAudit(deps.db, { orderId: q.orderId, afterId: q.after, limit: q.limit ?? 100 }));
+    const page = await listAudit(deps.db, { orderId: q.orderId, afterId: q.after, limit: q.limit ?? 100 });
+    res.json({
+      ...page,
+      names: await actorNames(
+        deps,
+        page.entries.map((e) => e.actorId),
+      ),
+    });
   });
 
   router.get('/v1/audit/verify', async (req, res) => {

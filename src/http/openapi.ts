@@ -290,7 +290,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'list requests (staff: own)',
     roles: ['dispute_staff', ...MANAGERS, 'auditor'],
     query: listRequestsQuery,
-    responses: { 200: '{ requests }', ...ERR },
+    responses: { 200: '{ requests, nextAfter, total }', ...ERR },
     answers: { 200: answer.accessRequestListResponse },
   },
   {
@@ -338,7 +338,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'read the audit chain (filter by order, paged)',
     roles: ['auditor', 'security_head'],
     query: auditQuery,
-    responses: { 200: '{ entries, nextAfter }', ...ERR },
+    responses: { 200: '{ entries, nextAfter, names }', ...ERR },
     answers: { 200: answer.auditPageResponse },
   },
   {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AuditEntry, VerifyResult } from '../audit/audit-log.js';
 import type { UploadReceipt } from '../crypto/receipt.js';
-import type { AccessRequestView } from '../domain/access-requests.js';
+import type { NamedAccessRequestView } from '../domain/display-names.js';
 import type { HoldView } from '../domain/holds.js';
 import type { ConsentView } from '../domain/orders.js';
 import { ROLES } from '../domain/principal.js';
@@ -153,6 +153,7 @@ export const accessRequestResponse = z.strictObject({
   id: z.string(),
   orderId: z.string(),
   requesterId: z.string(),
+  requesterName: z.string().optional().describe("the requester's display name"),
   purpose: z.enum(PURPOSES),
   reason: z.string(),
   ticketRef: z.string(),
@@ -162,6 +163,7 @@ export const accessRequestResponse = z.strictObject({
   decisions: z.array(
     z.strictObject({
       deciderId: z.string(),
+      deciderName: z.string().optional().describe("the decider's display name"),
       decision: z.enum(['approve', 'reject']),
       countedAs: z.enum(['department_head', 'security_head']),
       comment: z.string(),
@@ -170,8 +172,12 @@ export const accessRequestResponse = z.strictObject({
   ),
   approvedAt: time.optional(),
   grantExpiresAt: time.optional().describe('while approved: the requester may play until then'),
-}) satisfies z.ZodType<AccessRequestView>;
-export const accessRequestListResponse = z.strictObject({ requests: z.array(accessRequestResponse) });
+}) satisfies z.ZodType<NamedAccessRequestView>;
+export const accessRequestListResponse = z.strictObject({
+  requests: z.array(accessRequestResponse),
+  nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last'),
+  total: z.number().int().describe('how many requests match the filter, over all pages'),
+});
 
 /**
  * Any JSON value (audit `details`). Recursive, so it is a named component: its
@@ -201,6 +207,7 @@ export const auditPageResponse = z.strictObject({
     }),
   ),
   nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last'),
+  names: z.record(z.string(), z.string()).describe("display names of the page's actors, by id"),
 }) satisfies z.ZodType<{ entries: Omit<AuditEntry, 'details'>[] }>;
 
 export const auditVerifyResponse = z.strictObject({

@@ -62,6 +62,7 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
       id: expect.stringMatching(/^req_[0-9a-f]{32}$/),
       orderId,
       requesterId: `staff-${tag}`,
+      requesterName: `staff-${tag}`,
       purpose: 'dispute',
       reason: 'customer says the service was cut short',
       ticketRef: 'DSP-1042',

@@ -106,21 +106,68 @@ export interface RequestFilter {
   department?: string;
   orderId?: string;
   status?: RequestStatus;
-  limit: number;
+  /** only pending requests this head may still sign: not its own, not decided by it, a slot it can fill still open */
+  awaiting?: { principalId: string; departmentHeadOf: string | null; securityHead: boolean };
 }
 
-/** Newest first. Visibility is the domain's: it passes the scope in. */
-export async function listRequests(q: Queryable, f: RequestFilter): Promise<AccessRequestRecord[]> {
+export type RequestOrder = 'newest' | 'deadline';
+
+/** Visibility is the domain's: it passes the scope in. Parameters $1..$5 are the filter's. */
+function filterSql(f: RequestFilter): { where: string; params: unknown[] } {
+  const a = f.awaiting;
+  return {
+    where: `(($1::text IS NULL AND $2::text IS NULL) OR r.requester_id = $1 OR r.requester_department = $2)
+        AND ($3::text IS NULL OR r.order_id = $3)
+        AND ($4::text IS NULL OR r.status = $4)
+        AND ($5::text IS NULL OR (
+          r.requester_id <> $5
+          AND NOT EXISTS (SELECT 1 FROM access_decisions d WHERE d.request_id = r.id AND d.decider_id = $5)
+          AND (($6::text IS NOT NULL AND r.requester_department = $6 AND NOT EXISTS (
+                 SELECT 1 FROM access_decisions d WHERE d.request_id = r.id
+                    AND d.decision = 'approve' AND d.counted_as = 'department_head'))
+            OR ($7::boolean AND NOT EXISTS (
+                 SELECT 1 FROM access_decisions d WHERE d.request_id = r.id
+                    AND d.decision = 'approve' AND d.counted_as = 'security_head')))))`,
+    params: [
+      f.requesterId ?? null,
+      f.department ?? null,
+      f.orderId ?? null,
+      f.status ?? null,
+      a?.principalId ?? null,
+      a?.departmentHeadOf ?? null,
+      a?.securityHead ?? false,
+    ],
+  };
+}
+
+/**
+ * One page of requests, newest first or nearest deadline first; `after` is the
+ * id of the last request of the previous page (keyset paging, stable while
+ * requests are filed). Ties on time are broken by id in the same direction.
+ */
+export async function listRequests(
+  q: Queryable,
+  f: RequestFilter,
+  page: { order: RequestOrder; after?: string; limit: number },
+): Promise<AccessRequestRecord[]> {
+  const { where, params } = filterSql(f);
+  const [key, dir, cmp] = page.order === 'newest' ? ['created_at', 'DESC', '<'] : ['expires_at', 'ASC', '>'];
   const rows = await q.query<RequestRow>(
-    `SELECT * FROM access_requests
-      WHERE (($1::text IS NULL AND $2::text IS NULL) OR requester_id = $1 OR requester_department = $2)
-        AND ($3::text IS NULL OR order_id = $3)
-        AND ($4::text IS NULL OR status = $4)
-      ORDER BY created_at DESC, id DESC
-      LIMIT $5`,
-    [f.requesterId ?? null, f.department ?? null, f.orderId ?? null, f.status ?? null, f.limit],
+    `SELECT r.* FROM access_requests r
+      WHERE ${where}
+        AND ($8::text IS NULL OR (r.${key}, r.id) ${cmp} (SELECT c.${key}, c.id FROM access_requests c WHERE c.id = $8))
+      ORDER BY r.${key} ${dir}, r.id ${dir}
+      LIMIT $9`,
+    [...params, page.after ?? null, page.limit],
   );
   return rows.map(toRequest);
+}
+
+/** How many requests match the filter, over all pages. */
+export async function countRequests(q: Queryable, f: RequestFilter): Promise<number> {
+  const { where, params } = filterSql(f);
+  const [row] = await q.query<{ n: string }>(`SELECT count(*) AS n FROM access_requests r WHERE ${where}`, params);
+  return Number(row?.n ?? 0);
 }
 
 export async function insertDecision(q: Queryable, d: AccessDecisionRecord): Promise<void> {

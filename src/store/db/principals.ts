@@ -67,3 +67,13 @@ export async function activeAdminExists(q: Queryable): Promise<boolean> {
   const rows = await q.query(`SELECT 1 FROM principals WHERE 'admin' = ANY(roles) AND revoked_at IS NULL LIMIT 1`);
   return rows.length > 0;
 }
+
+/** Display names of the given principals, revoked ones included (a trail names people who have since left). */
+export async function principalNames(q: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<{ id: string; name: string }>(
+    'SELECT id, name FROM principals WHERE id = ANY($1::text[])',
+    [[...new Set(ids)]],
+  );
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
