@@ -1,27 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildSync } from 'esbuild';
+import type * as esbuild from 'esbuild';
 
-/** Where the console's sources live: console/ at the repository root. */
-export const CONSOLE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'console');
+const here = path.dirname(fileURLToPath(import.meta.url));
 
-export interface ConsoleAssets {
-  html: string;
-  css: string;
-  js: string;
-}
-
-let built: ConsoleAssets | undefined;
+/** Where the console's sources live: console/ at the repository root (two levels up from src/http and dist/http). */
+export const CONSOLE_DIR = path.join(here, '..', '..', 'console');
 
 /**
- * The web console, bundled in memory from console/*.ts with esbuild the first
- * time an app is built (once per process): `npm start` needs no build step and
- * nothing generated is committed. A console that does not compile stops the
- * vault from starting, with esbuild's message.
+ * Where `npm run build` writes the bundled console, next to the compiled
+ * server: dist/console/. Under src/ (tsx, tests) it does not exist.
  */
-export function consoleAssets(): ConsoleAssets {
-  if (built) return built;
+export const BUILT_CONSOLE_DIR = path.join(here, '..', 'console');
+
+/** The files the console is served as, and their names in BUILT_CONSOLE_DIR. */
+export const CONSOLE_FILES = { html: 'index.html', css: 'styles.css', js: 'app.js' } as const;
+
+export type ConsoleAssets = Record<keyof typeof CONSOLE_FILES, string>;
+
+/**
+ * Bundles console/app.ts with esbuild, in memory. The build calls it once and
+ * writes the result to dist/console/; from the sources (`npm start`, the
+ * tests) it runs the first time an app is built, so nothing generated is
+ * committed. esbuild is loaded only here: a compiled server never needs it,
+ * and production installs it not.
+ */
+export function bundleConsole(): ConsoleAssets {
+  const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
   const result = buildSync({
     entryPoints: [path.join(CONSOLE_DIR, 'app.ts')],
     bundle: true,
@@ -35,10 +42,25 @@ export function consoleAssets(): ConsoleAssets {
   });
   const js = result.outputFiles[0]?.text;
   if (js === undefined) throw new Error('esbuild produced no console bundle');
-  built = {
-    html: readFileSync(path.join(CONSOLE_DIR, 'index.html'), 'utf8'),
-    css: readFileSync(path.join(CONSOLE_DIR, 'styles.css'), 'utf8'),
+  return {
+    html: readFileSync(path.join(CONSOLE_DIR, CONSOLE_FILES.html), 'utf8'),
+    css: readFileSync(path.join(CONSOLE_DIR, CONSOLE_FILES.css), 'utf8'),
     js,
   };
-  return built;
+}
+
+let loaded: ConsoleAssets | undefined;
+
+/**
+ * The web console, once per process: the files `npm run build` wrote beside
+ * the compiled server, or else bundled from the sources. A console that does
+ * not compile stops the vault from starting, with esbuild's message.
+ */
+export function consoleAssets(): ConsoleAssets {
+  if (loaded) return loaded;
+  const read = (name: string) => readFileSync(path.join(BUILT_CONSOLE_DIR, name), 'utf8');
+  loaded = existsSync(path.join(BUILT_CONSOLE_DIR, CONSOLE_FILES.js))
+    ? { html: read(CONSOLE_FILES.html), css: read(CONSOLE_FILES.css), js: read(CONSOLE_FILES.js) }
+    : bundleConsole();
+  return loaded;
 }

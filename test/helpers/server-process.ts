@@ -13,13 +13,21 @@ export interface ServerProcess {
   stop(): Promise<number | string>;
 }
 
+/** How `npm start` runs the server: its TypeScript sources through tsx. */
+export const SOURCE_SERVER = ['--import', 'tsx', 'src/server.ts'];
+
 /**
  * Starts the server with the given environment on a free port and waits until
  * /readyz answers 200 (polling, no fixed sleep), or fails when it exits first.
+ * `nodeArgs` are node's arguments: the sources by default, or a built entry.
  */
-export async function startServerProcess(env: NodeJS.ProcessEnv, port?: number): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: NodeJS.ProcessEnv,
+  port?: number,
+  nodeArgs: string[] = SOURCE_SERVER,
+): Promise<ServerProcess> {
   const listenOn = port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, nodeArgs, {
     env: { ...env, PORT: String(listenOn) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
