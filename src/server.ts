@@ -2,8 +2,9 @@ import type { Server } from 'node:http';
 import pino from 'pino';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { adminExists } from './domain/principals.js';
 import { createLogger } from './logger.js';
-import { closeGracefully } from './shutdown.js';
+import { closeGracefully, SHUTDOWN_DEADLINE_MS } from './shutdown.js';
 import { openVault } from './vault.js';
 
 /** A start that fails is logged like everything else: one JSON line (on stderr, written before the exit). */
@@ -21,21 +22,30 @@ function configOrExit(): Config {
   }
 }
 
-const SHUTDOWN_DEADLINE_MS = 25_000;
-
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger({ level: config.logLevel });
   const vault = await openVault(config, { logger });
   const app = createApp({ ...vault, logger });
   const server: Server = app.listen(config.port, () => {
+    const url = `http://localhost:${config.port}`;
     logger.info(
       {
-        port: config.port,
+        url,
+        consoleUrl: `${url}/console`,
         database: config.databaseUrl ? 'postgres' : 'embedded postgres',
         storage: config.s3 ? 's3' : 'filesystem',
       },
-      'visit vault listening',
+      `visit vault listening on ${url} (console: ${url}/console)`,
+    );
+    adminExists(vault).then(
+      (exists) => {
+        if (!exists)
+          logger.warn(
+            'no admin exists yet: restart with VAULT_BOOTSTRAP_ADMIN_TOKEN set to a long random secret (openssl rand -hex 32) to create the first admin, whose token then creates every other principal',
+          );
+      },
+      (err: unknown) => logger.error({ err }, 'could not check whether an admin exists'),
     );
   });
   const workers = vault.startWorkers();

@@ -46,6 +46,11 @@ export async function revokePrincipal(deps: DomainDeps, actor: Principal, id: st
   });
 }
 
+/** Whether any admin can sign in: the server says at start how to create the first one when none can. */
+export async function adminExists(deps: Pick<DomainDeps, 'db'>): Promise<boolean> {
+  return repo.activeAdminExists(deps.db);
+}
+
 /** Creates the first admin with the configured token, only while no active admin exists. */
 export async function bootstrapAdmin(deps: DomainDeps, token: string): Promise<boolean> {
   const at = deps.clock.now();
