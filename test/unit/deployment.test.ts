@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_ENV_NAMES, loadConfig } from '../../src/config.js';
+import { parseDuration } from '../../src/durations.js';
+import { SHUTDOWN_DEADLINE_MS } from '../../src/shutdown.js';
 
 interface Service {
   image?: string;
@@ -12,6 +14,7 @@ interface Service {
   volumes?: string[];
   healthcheck?: { test: string[] | string };
   entrypoint?: string[];
+  stop_grace_period?: string;
 }
 
 /** No Docker engine runs here: check the compose wiring and the Dockerfile by reading them. */
@@ -78,9 +81,49 @@ describe('docker-compose.yml', () => {
       `postgres://${pg.POSTGRES_USER}:${pg.POSTGRES_PASSWORD}@postgres:5432/${pg.POSTGRES_DB}`,
     );
   });
+
+  it('pins every image by version from a registry that publishes it, never :latest', async () => {
+    const { services } = await load();
+    const text = await readFile('docker-compose.yml', 'utf8');
+    expect(text).not.toMatch(/:latest\b/);
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.build) continue;
+      // name:tag, the tag naming a version (a digit in it), not a moving one.
+      expect(svc.image, name).toMatch(/^[a-z0-9./-]+:[\w.-]*\d[\w.-]*$/);
+    }
+    // MinIO's images left Docker Hub: its own registry, quay.io, keeps the release tags.
+    expect(services.minio!.image).toMatch(/^quay\.io\/minio\/minio:RELEASE\./);
+    expect(services['minio-bucket']!.image).toMatch(/^quay\.io\/minio\/mc:RELEASE\./);
+  });
+
+  it('gives the vault longer to stop than its own drain, so compose never kills a stream it is finishing', async () => {
+    const grace = (await load()).services.vault!.stop_grace_period;
+    expect(grace).toBeDefined();
+    expect(parseDuration(grace!)).toBeGreaterThanOrEqual(SHUTDOWN_DEADLINE_MS + 10_000);
+  });
 });
 
 describe('Dockerfile', () => {
+  it('builds on Node 22 pinned by version and runs the compiled server under tini, dev dependencies pruned', async () => {
+    const text = await readFile('Dockerfile', 'utf8');
+    const bases = [...text.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]!);
+    for (const base of bases) expect(base).toMatch(/^node:22\.\d+\.\d+-bookworm-slim$/);
+    expect(new Set(bases).size).toBe(1);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as {
+      engines: { node: string };
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.engines.node).toBe('>=22');
+    // The image's node_modules: production dependencies only, which must not need a TypeScript runtime.
+    expect(text).toMatch(/npm ci --omit=dev/);
+    for (const dev of ['tsx', 'esbuild', 'typescript']) expect(Object.keys(pkg.dependencies)).not.toContain(dev);
+    expect(text).toMatch(/npm run build/);
+    expect(text).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(/^ENTRYPOINT (.*)$/m.exec(text)?.[1]).toBe('["/usr/bin/tini", "--"]');
+    expect(/^CMD (.*)$/m.exec(text)?.[1]).toBe('["node", "dist/server.js"]');
+  });
+
   it('is multi-stage, installs Debian ffmpeg and runs as a non-root user', async () => {
     const text = await readFile('Dockerfile', 'utf8');
     expect(text.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
