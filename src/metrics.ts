@@ -1,8 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { READINESS_CHECKS, type Readiness } from './readiness.js';
+import { VAULT_VERSION } from './version.js';
 
 /**
  * Prometheus metrics, one registry per app instance (tests build many apps).
- * Served at /metrics. Labels never carry ids or secrets.
+ * Served at /metrics. Labels never carry ids or secrets. Names end in their
+ * unit, then `_total` for counters (Prometheus' naming); docs/alerts.yml
+ * alerts on them, and its test checks it names only these.
  */
 export interface Metrics {
   registry: Registry;
@@ -16,6 +20,14 @@ export interface Metrics {
   playbackBytes: Counter<'format'>;
   integrityFailures: Counter;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** from a request's arrival to the last byte of its answer (an audio stream's whole length) */
+  httpRequestSeconds: Histogram<'method' | 'route' | 'status'>;
+  /** 1, labelled with the vault's version and Node's */
+  buildInfo: Gauge<'version' | 'node'>;
+  /** Unix time of each background worker's last successful run (src/workers.ts): a hung worker stops moving it */
+  workerLastSuccess: Gauge<'worker'>;
+  /** 1 when the check passes, 0 when not, pinged at each scrape: what /readyz answers, for alerting */
+  ready: Gauge<'check'>;
   sweeperRuns: Counter<'outcome'>;
   recordingsExpired: Counter;
   recordingsIncomplete: Counter;
@@ -25,15 +37,32 @@ export interface Metrics {
   epochKeyOldestAgeSeconds: Gauge;
 }
 
-export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  /** process-wide default metrics (CPU, memory, event loop) */
+  defaultMetrics?: boolean;
+  /** the stores' readiness, asked at each scrape for `vault_ready` (src/readiness.ts) */
+  readiness?: () => Promise<Readiness>;
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const buildInfo = new Gauge({
+    name: 'vault_build_info',
+    help: 'Always 1: the version of the vault and of Node.js this server runs',
+    labelNames: ['version', 'node'],
+    registers,
+  });
+  buildInfo.set({ version: VAULT_VERSION, node: process.versions.node }, 1);
+  const { readiness } = options;
   return {
     registry,
     chunksStored: new Counter({ name: 'vault_chunks_stored_total', help: 'Chunks stored (first time)', registers }),
     chunkBytesStored: new Counter({
-      name: 'vault_chunk_bytes_stored_total',
+      name: 'vault_chunks_stored_bytes_total',
       help: 'Ciphertext bytes stored',
       registers,
     }),
@@ -80,6 +109,31 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'HTTP requests by route and status',
       labelNames: ['method', 'route', 'status'],
       registers,
+    }),
+    httpRequestSeconds: new Histogram({
+      name: 'vault_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status, to the last byte of the answer',
+      labelNames: ['method', 'route', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    buildInfo,
+    workerLastSuccess: new Gauge({
+      name: 'vault_worker_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful run of each background worker',
+      labelNames: ['worker'],
+      registers,
+    }),
+    ready: new Gauge({
+      name: 'vault_ready',
+      help: 'Readiness of each store the vault needs (1 reachable, 0 not), checked at each scrape',
+      labelNames: ['check'],
+      registers,
+      async collect() {
+        if (!readiness) return;
+        const checks = await readiness();
+        for (const check of READINESS_CHECKS) this.set({ check }, checks[check] === 'ok' ? 1 : 0);
+      },
     }),
     sweeperRuns: new Counter({
       name: 'vault_sweeper_runs_total',

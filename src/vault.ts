@@ -11,6 +11,7 @@ import { bootstrapAdmin } from './domain/principals.js';
 import { createIdGenerator } from './ids.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { checkReadiness } from './readiness.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
 import { openBlobStore } from './store/blobs/open.js';
 import type { Database } from './store/db/database.js';
@@ -93,7 +94,10 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       logKey,
       clock,
       ids: await createIdGenerator(),
-      metrics: createMetrics({ defaultMetrics: options.defaultMetrics ?? true }),
+      metrics: createMetrics({
+        defaultMetrics: options.defaultMetrics ?? true,
+        readiness: () => checkReadiness(deps),
+      }),
     };
     const moved = await moveKekWrappedOrderKeys(deps);
     if (moved > 0) logger.info({ moved }, 'moved order keys from before epoch keys under their epoch keys');

@@ -4,15 +4,31 @@ import type { Logger } from './logger.js';
 
 /**
  * The background work each vault server runs beside its HTTP server. Every
- * worker is safe to run on several servers sharing one database.
+ * worker is safe to run on several servers sharing one database, and sets
+ * `vault_worker_last_success_timestamp_seconds{worker="<its name>"}` after
+ * each run that succeeds, so that docs/alerts.yml can page on a stalled one.
  */
 export interface Workers {
   /** Stops every worker and waits for the work in hand to finish. */
   stop(): Promise<void>;
 }
 
-export function startWorkers(vault: DomainDeps & { logger: Logger }): Workers {
-  const running = [startSweeper(vault, vault.logger)];
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+type Vault = DomainDeps & { logger: Logger };
+
+/** Every worker by the name its metrics carry. */
+export const WORKERS = {
+  sweeper: (vault: Vault): RunningWorker => startSweeper(vault, vault.logger),
+} satisfies Record<string, (vault: Vault) => RunningWorker>;
+
+export type WorkerName = keyof typeof WORKERS;
+export const WORKER_NAMES = Object.keys(WORKERS) as WorkerName[];
+
+export function startWorkers(vault: Vault): Workers {
+  const running = WORKER_NAMES.map((name) => WORKERS[name](vault));
   return {
     async stop() {
       const results = await Promise.allSettled(running.map((w) => w.stop()));

@@ -140,6 +140,8 @@ export function startSweeper(deps: DomainDeps, logger: Logger): { stop(): Promis
     running = runSweep(deps)
       .then((report) => {
         deps.metrics.sweeperRuns.inc({ outcome: 'ok' });
+        // Wall-clock time, not deps.clock: Prometheus compares it with its own time() (docs/alerts.yml).
+        deps.metrics.workerLastSuccess.setToCurrentTime({ worker: 'sweeper' });
         if (
           report.expired +
             report.incomplete +

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { DomainDeps } from '../domain/deps.js';
+import { checkReadiness, isReady } from '../readiness.js';
 import { openApiDocument } from './openapi.js';
 
 export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'epochKeys' | 'metrics'>): Router {
@@ -10,22 +11,10 @@ export function healthRoutes(deps: Pick<DomainDeps, 'db' | 'blobs' | 'epochKeys'
   });
 
   router.get('/readyz', async (_req, res) => {
-    const check = async (ping: () => Promise<void>) =>
-      ping().then(
-        () => 'ok' as const,
-        () => 'unavailable' as const,
-      );
-    const [database, storage, epochKeys] = await Promise.all([
-      check(() => deps.db.ping()),
-      check(() => deps.blobs.ping()),
-      // Without its epoch keys the vault can neither register orders nor play recordings.
-      check(() => deps.epochKeys.store.ping()),
-    ]);
-    const ready = database === 'ok' && storage === 'ok' && epochKeys === 'ok';
+    const checks = await checkReadiness(deps);
+    const ready = isReady(checks);
     if (!ready) res.set('Retry-After', '5');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'unavailable', checks: { database, storage, epochKeys } });
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
   });
 
   const document = openApiDocument();

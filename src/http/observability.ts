@@ -39,11 +39,14 @@ export function requestLogging(logger: Logger, ids: IdGenerator): RequestHandler
   });
 }
 
-/** Counts every answered request by method, matched route and status. */
+/** Counts and times every answered request by method, matched route and status. */
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
+    const endTimer = metrics.httpRequestSeconds.startTimer();
     res.on('finish', () => {
-      metrics.httpRequests.inc({ method: req.method, route: routeLabel(req), status: String(res.statusCode) });
+      const labels = { method: req.method, route: routeLabel(req), status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      endTimer(labels);
     });
     next();
   };

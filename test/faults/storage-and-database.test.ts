@@ -148,6 +148,10 @@ describe('database down', () => {
     const ready = await request(vault.server).get('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.checks).toEqual({ database: 'unavailable', storage: 'ok', epochKeys: 'ok' });
+    // The same checks as a gauge, for alerting (docs/alerts.yml, VaultNotReady).
+    const metrics = (await request(vault.server).get('/metrics')).text;
+    expect(metrics).toMatch(/^vault_ready\{check="database"\} 0$/m);
+    expect(metrics).toMatch(/^vault_ready\{check="storage"\} 1$/m);
 
     await dbProxy.restore();
     let recovered = 0;

@@ -3,7 +3,10 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { startSweeper } from '../../src/domain/sweeper.js';
+import { VAULT_VERSION } from '../../src/version.js';
+import { WORKER_NAMES } from '../../src/workers.js';
 import { bearer, fakeAudio, newVisit } from '../helpers/actors.js';
+import { waitFor } from '../helpers/embedded.js';
 import { approvedRequest, play } from '../helpers/recordings.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -77,7 +80,7 @@ describe('GET /metrics after a visit', () => {
     const text = await scrape();
     const cipherBytes = chunks.reduce((n, c) => n + c.bytes.length, 0) + silentChunks[0]!.bytes.length;
     expect(sample(text, 'vault_chunks_stored_total')).toBe(chunks.length + 1);
-    expect(sample(text, 'vault_chunk_bytes_stored_total')).toBe(cipherBytes);
+    expect(sample(text, 'vault_chunks_stored_bytes_total')).toBe(cipherBytes);
     expect(sample(text, 'vault_chunk_upload_seconds_count')).toBe(chunks.length + 2);
     expect(sample(text, 'vault_chunks_duplicate_total')).toBe(1);
     expect(sample(text, 'vault_chunks_conflicting_total')).toBe(1);
@@ -99,6 +102,11 @@ describe('GET /metrics after a visit', () => {
         'vault_http_requests_total{method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="409"}',
       ),
     ).toBe(1);
+    // Latency by route and status: a histogram, counted like the requests.
+    const chunkPut = 'method="PUT",route="/v1/recordings/:recordingId/chunks/:seq",status="201"';
+    expect(sample(text, `vault_http_request_duration_seconds_count{${chunkPut}}`)).toBe(chunks.length + 1);
+    expect(sample(text, `vault_http_request_duration_seconds_bucket{le="+Inf",${chunkPut}}`)).toBe(chunks.length + 1);
+    expect(sample(text, `vault_http_request_duration_seconds_sum{${chunkPut}}`)).toBeGreaterThan(0);
     // Labels never carry ids.
     expect(text).not.toContain(upload.recordingId);
     expect(text).not.toContain(visit.orderId);
@@ -110,5 +118,27 @@ describe('GET /metrics after a visit', () => {
     const text = await scrape();
     expect(sample(text, 'vault_http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(2);
     expect(text).not.toMatch(/abc123|wp-admin/);
+  });
+
+  it('says which version runs, whether each store is reachable, and when each worker last succeeded', async () => {
+    const before = await scrape();
+    expect(sample(before, `vault_build_info{version="${VAULT_VERSION}",node="${process.versions.node}"}`)).toBe(1);
+    for (const check of ['database', 'storage', 'epochKeys'])
+      expect(sample(before, `vault_ready{check="${check}"}`), check).toBe(1);
+    expect(before).toMatch(/^# TYPE vault_worker_last_success_timestamp_seconds gauge$/m);
+
+    const startedAt = Date.now() / 1000;
+    const workers = vault.deps.startWorkers();
+    try {
+      const lastSuccess = async (worker: string) =>
+        sample(await scrape(), `vault_worker_last_success_timestamp_seconds{worker="${worker}"}`);
+      // Every worker src/workers.ts starts reports a successful run after it started (waited for, not timed).
+      for (const worker of WORKER_NAMES)
+        await waitFor(`${worker}'s first run`, async () => ((await lastSuccess(worker)) ?? 0) >= startedAt);
+      for (const worker of WORKER_NAMES)
+        expect(await lastSuccess(worker), worker).toBeLessThanOrEqual(Date.now() / 1000);
+    } finally {
+      await workers.stop();
+    }
   });
 });
