@@ -5,6 +5,7 @@ import type { AccessDecisionRecord, AccessRequestRecord, RequestOrder } from '..
 import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
 import * as orders from '../store/db/orders.js';
+import { orderRetention } from '../store/db/retention.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
 import { effectiveStatus, isPastExpiry, planDecision } from './sign-off.js';
@@ -101,6 +102,10 @@ export async function fileRequest(
     if (!order) throw notFound('order');
     if (order.shreddedAt)
       throw gone('order_shredded', "this order's recordings were destroyed at the end of retention");
+    // Expired by time is expired, swept or not (SPEC step 8): nothing of it may be asked for any more.
+    const kept = await orderRetention(tx, input.orderId, at);
+    if (kept.hasRecordings && !kept.hasLive)
+      throw gone('recording_expired', "this order's recordings have passed their retention and are expired");
     await repo.insertRequest(tx, record);
     await appendAudit(tx, at, {
       actorId: actor.id,

@@ -9,6 +9,7 @@ import type { AccessRequestRecord } from '../store/db/access-requests.js';
 import * as requests from '../store/db/access-requests.js';
 import { chunkObjectKeys, chunkSizes } from '../store/db/chunk-reads.js';
 import type { Queryable } from '../store/db/database.js';
+import { activeHoldsOfOrder } from '../store/db/holds.js';
 import type { OrderRecord } from '../store/db/orders.js';
 import * as orders from '../store/db/orders.js';
 import type { RecordingRecord } from '../store/db/recordings.js';
@@ -17,6 +18,7 @@ import { type ChunkWindow, chunkWindow, decideRange, type PlainRange } from './b
 import type { DomainDeps } from './deps.js';
 import { openOrderSecretKey } from './order-key-epochs.js';
 import type { Principal } from './principal.js';
+import { isExpiredAt } from './retention.js';
 import { effectiveStatus } from './sign-off.js';
 import type { PlaybackFormat } from './vocabulary.js';
 
@@ -61,7 +63,9 @@ export async function authorizePlayback(
     throw forbidden('this recording belongs to another order than the request names', 'recording_not_in_request');
   const order = await orders.findOrder(q, request.orderId);
   if (!order) throw notFound('order');
-  if (recording.status === 'expired' || order.shreddedAt || !order.wrappedSecretKey) {
+  // Expiry is decided by time here, not by the sweeper having run (SPEC step 8).
+  const held = (await activeHoldsOfOrder(q, order.orderId, now)).length > 0;
+  if (isExpiredAt(recording, now, held) || order.shreddedAt || !order.wrappedSecretKey) {
     throw gone('recording_expired', 'this recording was destroyed at the end of its retention');
   }
   if (recording.status === 'recording')

@@ -17,6 +17,7 @@ import { type HoldView, toHoldView } from './holds.js';
 import { followRetention } from './order-key-epochs.js';
 import { assertOwnIfBeautician } from './orders.js';
 import { hasRole, type Principal } from './principal.js';
+import { statusAt } from './retention.js';
 
 /** The recording, checked to exist and to belong to an order of this beautician. */
 async function ownRecording(
@@ -294,7 +295,10 @@ export interface UploadStateView {
 }
 
 export async function uploadState(deps: DomainDeps, actor: Principal, recordingId: string): Promise<UploadStateView> {
-  const rec = await ownRecording(deps.db, actor, recordingId);
+  const now = deps.clock.now();
+  const found = await ownRecording(deps.db, actor, recordingId);
+  const held = (await activeHoldsOfOrder(deps.db, found.orderId, now)).length > 0;
+  const rec = { ...found, status: statusAt(found, now, held) };
   const chunks = await recordings.chunkManifest(deps.db, recordingId);
   let incompleteAt: Date | null = null;
   if (rec.status === 'recording') incompleteAt = addMs(rec.lastChunkAt ?? rec.createdAt, deps.config.incompleteAfterMs);
@@ -423,11 +427,12 @@ export interface RecordingMetadata {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function toMetadata(r: RecordingRecord): RecordingMetadata {
+/** `status` is what it is at the time of the read (statusAt), which the caller decides. */
+export function toMetadata(r: RecordingRecord, status: RecordingRecord['status'] = r.status): RecordingMetadata {
   return {
     recordingId: r.id,
     orderId: r.orderId,
-    status: r.status,
+    status,
     mimeType: r.mimeType,
     chunkCount: r.chunkCount,
     storedChunks: r.storedChunks,
@@ -462,10 +467,11 @@ export async function listOrderRecordings(
     if (!order) throw notFound('order');
     assertOwnIfBeautician(actor, order);
     // Holds are placed on the order and keep every recording of it.
-    const active = seesHolds ? (await activeHoldsOfOrder(tx, orderId, at)).map(toHoldView) : null;
+    const holds = await activeHoldsOfOrder(tx, orderId, at);
+    const shown = seesHolds ? holds.map(toHoldView) : null;
     const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map((r) => ({
-      ...toMetadata(r),
-      ...(active ? { holds: active } : {}),
+      ...toMetadata(r, statusAt(r, at, holds.length > 0)),
+      ...(shown ? { holds: shown } : {}),
     }));
     await appendAudit(tx, at, {
       actorId: actor.id,

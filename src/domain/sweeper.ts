@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { appendAudit } from '../audit/audit-log.js';
 import { mapLimit } from '../concurrency.js';
 import { addMs } from '../durations.js';
+import type { Queryable } from '../store/db/database.js';
 import * as retention from '../store/db/retention.js';
 import { expireStaleRequests } from './access-requests.js';
 import type { DomainDeps } from './deps.js';
@@ -68,43 +69,54 @@ async function markSilentIncomplete(deps: DomainDeps, report: SweepReport): Prom
   }
 }
 
+/** Destroys the claimed recordings (objects first, then rows, key shreds and audit entries, in that order), in `tx`. */
+export async function expireClaimed(
+  deps: DomainDeps,
+  tx: Queryable,
+  due: retention.Claimed[],
+  now: Date,
+): Promise<{ objectsDeleted: number; ordersShredded: number }> {
+  const counts = await mapLimit(due, DELETE_PARALLELISM, (r) => deps.blobs.deletePrefix(`recordings/${r.id}/`));
+  const deleted = new Map(due.map((r, i) => [r.id, counts[i] ?? 0]));
+  for (const r of due) await retention.markExpired(tx, r.id, now);
+  const shredded: string[] = [];
+  for (const orderId of new Set(due.map((r) => r.orderId))) {
+    if (await retention.shredOrderKeyIfDone(tx, orderId, now)) shredded.push(orderId);
+  }
+  for (const r of due) {
+    await appendAudit(tx, now, {
+      actorId: SWEEPER_ACTOR,
+      action: 'recording.expired',
+      outcome: 'ok',
+      orderId: r.orderId,
+      recordingId: r.id,
+      details: { objectsDeleted: deleted.get(r.id) ?? 0 },
+    });
+  }
+  for (const orderId of shredded) {
+    await appendAudit(tx, now, {
+      actorId: SWEEPER_ACTOR,
+      action: 'order.keys_shredded',
+      outcome: 'ok',
+      orderId,
+      details: {},
+    });
+  }
+  deps.metrics.recordingsExpired.inc(due.length);
+  return { objectsDeleted: [...deleted.values()].reduce((a, b) => a + b, 0), ordersShredded: shredded.length };
+}
+
 async function expireRecordings(deps: DomainDeps, report: SweepReport): Promise<void> {
   for (;;) {
     const now = deps.clock.now();
     const n = await deps.db.transaction(async (tx) => {
       const due = await retention.claimExpirable(tx, now, BATCH);
-      const counts = await mapLimit(due, DELETE_PARALLELISM, (r) => deps.blobs.deletePrefix(`recordings/${r.id}/`));
-      const deleted = new Map(due.map((r, i) => [r.id, counts[i] ?? 0]));
-      for (const r of due) await retention.markExpired(tx, r.id, now);
-      const shredded: string[] = [];
-      for (const orderId of new Set(due.map((r) => r.orderId))) {
-        if (await retention.shredOrderKeyIfDone(tx, orderId, now)) shredded.push(orderId);
-      }
-      for (const r of due) {
-        await appendAudit(tx, now, {
-          actorId: SWEEPER_ACTOR,
-          action: 'recording.expired',
-          outcome: 'ok',
-          orderId: r.orderId,
-          recordingId: r.id,
-          details: { objectsDeleted: deleted.get(r.id) ?? 0 },
-        });
-      }
-      for (const orderId of shredded) {
-        await appendAudit(tx, now, {
-          actorId: SWEEPER_ACTOR,
-          action: 'order.keys_shredded',
-          outcome: 'ok',
-          orderId,
-          details: {},
-        });
-      }
-      report.objectsDeleted += [...deleted.values()].reduce((a, b) => a + b, 0);
-      report.ordersShredded += shredded.length;
+      const done = await expireClaimed(deps, tx, due, now);
+      report.objectsDeleted += done.objectsDeleted;
+      report.ordersShredded += done.ordersShredded;
       return due.length;
     });
     report.expired += n;
-    deps.metrics.recordingsExpired.inc(n);
     if (n < BATCH) return;
   }
 }

@@ -47,7 +47,8 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     expect(hold.body).toMatchObject({
       orderId: held.orderId,
       reason: 'complaint',
-      until: null,
+      // No `until`: VAULT_MAX_HOLD (180 days) from now, the longest a hold may run.
+      until: new Date(vault.clock.now().getTime() + 180 * DAY).toISOString(),
       placedBy: expect.any(String),
       placedAt: vault.clock.now().toISOString(),
     });
@@ -119,27 +120,31 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     expect(await statusOf(rec)).toBe('expired');
   });
 
-  it('keeps recordings while an access request is pending', async () => {
+  // SPEC step 8: only holds extend retention. A request re-filed every 72 h, or an approved one, keeps nothing.
+  it('destroys a recording at retainUntil though an access request on it is pending and another approved', async () => {
     const visit = await newVisit(vault);
     const rec = await uploadSealed(vault, visit);
+    vault.clock.advance(7 * DAY - 2 * HOUR);
+    // Approved 2 hours before retainUntil: its 24-hour grant outlives the recording's retention.
+    const approved = await approvedRequest(vault, visit.orderId);
     const staff = await vault.addPrincipal({
       id: `pending-officer-${pair.replace('+', '-')}`,
       roles: ['dispute_staff'],
       department: 'disputes',
     });
-    vault.clock.advance(7 * DAY - 2 * HOUR);
     const filed = await request(vault.server)
       .post('/v1/access-requests')
       .set(bearer(staff))
       .send({ orderId: visit.orderId, purpose: 'safety', reason: 'r', ticketRef: 'T-p' });
     expect(filed.status).toBe(201);
-    vault.clock.advance(3 * HOUR);
     await runSweep(vault.deps);
     expect(await statusOf(rec)).toBe('sealed');
-    vault.clock.advance(72 * HOUR);
+    vault.clock.advance(3 * HOUR);
     const report = await runSweep(vault.deps);
-    expect(report.requestsExpired).toBeGreaterThanOrEqual(1);
+    expect(report.expired).toBeGreaterThanOrEqual(1);
     expect(await statusOf(rec)).toBe('expired');
+    expect(await objectsOf(rec)).toEqual([]);
+    expect((await play(vault, approved, rec)).status).toBe(410);
   });
 
   it('marks a silent recording incomplete, keeps what arrived, and expires it 7 days after its last chunk', async () => {

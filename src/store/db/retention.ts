@@ -11,22 +11,45 @@ export interface Claimed {
 }
 
 /**
- * Sealed or incomplete recordings past retainUntil that nothing keeps: no
- * active hold, no pending request still inside its time, no approved request
- * whose grant is still running.
+ * Sealed or incomplete recordings past retainUntil that no active hold keeps
+ * (SPEC step 8: only holds extend retention; an access request, pending or
+ * approved, does not). The same rule as a read's (src/domain/retention.ts),
+ * so what a read calls expired is what the sweeper destroys. `orderId`
+ * narrows it to one order (a hold being placed expires that order's first).
  */
-export async function claimExpirable(tx: Queryable, now: Date, limit: number): Promise<Claimed[]> {
+export async function claimExpirable(
+  tx: Queryable,
+  now: Date,
+  limit: number,
+  orderId: string | null = null,
+): Promise<Claimed[]> {
   return tx.query<Claimed>(
     `SELECT r.id, r.order_id AS "orderId" FROM recordings r
       WHERE r.status IN ('sealed', 'incomplete') AND r.retain_until <= $1
+        AND ($3::text IS NULL OR r.order_id = $3)
         AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.order_id = r.order_id AND ${ACTIVE_HOLD('h', '$1')})
-        AND NOT EXISTS (SELECT 1 FROM access_requests a WHERE a.order_id = r.order_id
-                          AND ((a.status = 'pending' AND a.expires_at > $1) OR (a.status = 'approved' AND a.grant_expires_at > $1)))
       ORDER BY r.retain_until, r.id
       LIMIT $2
       FOR UPDATE OF r SKIP LOCKED`,
-    [now, limit],
+    [now, limit, orderId],
   );
+}
+
+/** Whether the order has a recording that is still kept at `now` (uploading, within retention, or held), and whether it has any. */
+export async function orderRetention(
+  q: Queryable,
+  orderId: string,
+  now: Date,
+): Promise<{ hasRecordings: boolean; hasLive: boolean }> {
+  const [row] = await q.query<{ has_recordings: boolean; has_live: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM recordings WHERE order_id = $1) AS has_recordings,
+            EXISTS (SELECT 1 FROM recordings r WHERE r.order_id = $1 AND (
+              r.status = 'recording'
+              OR (r.status IN ('sealed', 'incomplete') AND (r.retain_until > $2
+                  OR EXISTS (SELECT 1 FROM holds h WHERE h.order_id = r.order_id AND ${ACTIVE_HOLD('h', '$2')}))))) AS has_live`,
+    [orderId, now],
+  );
+  return { hasRecordings: row?.has_recordings ?? false, hasLive: row?.has_live ?? false };
 }
 
 export async function markExpired(tx: Queryable, id: string, at: Date): Promise<void> {
