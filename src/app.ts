@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(consoleRoutes());
 
   app.use('/v1/principals', adminLimit());
-  app.use('/v1', authenticated(deps.db, authFailureLimit()));
+  app.use('/v1', authenticated(deps, authFailureLimit()));
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));
   app.use(ordersRoutes(deps));

@@ -7,7 +7,7 @@ import type { DomainDeps } from './domain/deps.js';
 import { createEpochKeys } from './domain/epoch-keyring.js';
 import { assertKeysAvailable } from './domain/key-rotation.js';
 import { checkEpochKeysPresent, moveKekWrappedOrderKeys } from './domain/order-key-epochs.js';
-import { bootstrapAdmin } from './domain/principals.js';
+import { bootstrapAdmin, principalsWithConflictingRoles } from './domain/principals.js';
 import { createIdGenerator } from './ids.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -106,6 +106,12 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       logger.warn(
         { epochs: absent },
         'orders are wrapped under epoch keys that the epoch key store does not hold: they can never be played again (a database restored from a backup older than the backup window, or the wrong VAULT_EPOCH_KEY_DIR/_BUCKET)',
+      );
+    const conflicting = await principalsWithConflictingRoles(deps);
+    if (conflicting.length > 0)
+      logger.warn(
+        { principals: conflicting },
+        'principals hold platform, beautician or admin together with another role, which separation of duties forbids: revoke them and create one principal per role',
       );
     if (config.bootstrapAdminToken && (await bootstrapAdmin(deps, config.bootstrapAdminToken))) {
       logger.info('created the bootstrap admin from VAULT_BOOTSTRAP_ADMIN_TOKEN');

@@ -63,9 +63,14 @@ export async function orderFor(q: Queryable, actor: Principal, orderId: string):
   return order;
 }
 
-/** A beautician acts only on orders assigned to them (platform and others pass through to their own role checks). */
+/**
+ * A beautician acts only on orders assigned to them; other roles pass through
+ * to their own checks. No other role lifts this: a principal that also holds
+ * `platform` (refused since separation of duties, but possible in old rows) is
+ * still held to its own orders.
+ */
 export function assertOwnIfBeautician(actor: Principal, order: Pick<OrderRecord, 'beauticianId'>): void {
-  if (hasRole(actor, 'beautician') && !hasRole(actor, 'platform') && order.beauticianId !== actor.id) {
+  if (hasRole(actor, 'beautician') && order.beauticianId !== actor.id) {
     throw forbidden('this order is not assigned to you', 'not_your_order');
   }
 }
@@ -88,6 +93,9 @@ export async function recordConsent(
   if (input.mode === 'notified_no_objection' && (input.party !== 'customer' || input.decision !== 'consent')) {
     throw badRequest('mode', 'notified_no_objection applies only to a customer who did not object');
   }
+  // SPEC step 2: only the platform records the customer's consent; a beautician records only its own.
+  if (!hasRole(actor, 'platform') && input.party !== 'beautician')
+    throw forbidden("only the platform records the customer's consent; a beautician records its own", 'not_your_party');
   const at = deps.clock.now();
   const consent: ConsentRecord = { id: deps.ids.newId('con'), orderId, ...input, recordedBy: actor.id, recordedAt: at };
   await deps.db.transaction(async (tx) => {

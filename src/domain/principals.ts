@@ -2,7 +2,7 @@ import { appendAudit } from '../audit/audit-log.js';
 import { conflict, notFound } from '../errors.js';
 import * as repo from '../store/db/principals.js';
 import type { DomainDeps } from './deps.js';
-import type { Principal } from './principal.js';
+import { assertAssignable, conflictingRole, hasRole, type Principal } from './principal.js';
 import { hashToken, newToken } from './tokens.js';
 
 export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
@@ -13,6 +13,7 @@ export async function createPrincipal(
   actor: Principal,
   input: Principal,
 ): Promise<{ token: string }> {
+  assertAssignable(input);
   const token = await newToken();
   const at = deps.clock.now();
   await deps.db.transaction(async (tx) => {
@@ -75,6 +76,47 @@ export async function bootstrapAdmin(deps: DomainDeps, token: string): Promise<b
   });
 }
 
-export async function authenticate(deps: Pick<DomainDeps, 'db'>, token: string): Promise<Principal | null> {
-  return repo.findPrincipalByTokenHash(deps.db, hashToken(token));
+/**
+ * The active principal holding this token. The first time another admin
+ * signs in, the bootstrap admin is revoked (SPEC: its token stops working
+ * once another admin exists and has signed in once), audited.
+ */
+export async function authenticate(deps: Pick<DomainDeps, 'db' | 'clock'>, token: string): Promise<Principal | null> {
+  const principal = await repo.findPrincipalByTokenHash(deps.db, hashToken(token));
+  if (principal && principal.id !== BOOTSTRAP_ADMIN_ID && hasRole(principal, 'admin'))
+    await retireBootstrapAdmin(deps, principal.id);
+  return principal;
+}
+
+const PRINCIPALS_ACTOR = 'system:principals';
+
+/** Revokes the bootstrap admin, if it is still active, because `adminId` signed in. */
+async function retireBootstrapAdmin(deps: Pick<DomainDeps, 'db' | 'clock'>, adminId: string): Promise<void> {
+  // The common case (already retired, or never made) costs one indexed read and no transaction.
+  const bootstrap = await repo.findPrincipal(deps.db, BOOTSTRAP_ADMIN_ID);
+  if (!bootstrap || bootstrap.revoked) return;
+  const at = deps.clock.now();
+  await deps.db.transaction(async (tx) => {
+    // Two admins signing in at once: only the one whose update lands writes the audit entry.
+    if (!(await repo.revokePrincipal(tx, BOOTSTRAP_ADMIN_ID, at))) return;
+    await appendAudit(tx, at, {
+      actorId: PRINCIPALS_ACTOR,
+      action: 'principal.revoked',
+      outcome: 'ok',
+      details: { principalId: BOOTSTRAP_ADMIN_ID, reason: 'another admin signed in', adminId },
+    });
+  });
+}
+
+/**
+ * Active principals whose roles break separation of duties (made before the
+ * rule, or written into the database by hand): their ids and roles, for the
+ * start-up warning. Nothing secret.
+ */
+export async function principalsWithConflictingRoles(
+  deps: Pick<DomainDeps, 'db'>,
+): Promise<{ id: string; roles: Principal['roles'] }[]> {
+  return (await repo.listPrincipals(deps.db))
+    .filter((p) => !p.revoked && conflictingRole(p.roles) !== null)
+    .map((p) => ({ id: p.id, roles: p.roles }));
 }

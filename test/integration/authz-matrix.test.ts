@@ -128,7 +128,8 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
         return {
           method: 'post',
           path: `/v1/orders/${ownOrder.orderId}/consents`,
-          json: { party: 'customer', decision: 'consent', mode: 'explicit', appVersion: '1' },
+          // The beautician's own party: the customer's consent is the platform's alone (consent.test.ts).
+          json: { party: 'beautician', decision: 'consent', mode: 'explicit', appVersion: '1' },
         };
       case 'POST /v1/orders/:orderId/recordings':
         return {
@@ -144,7 +145,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
         const hold = await request(vault.server)
           .post(`/v1/orders/${ownOrder.orderId}/holds`)
           .set(bearer(token.platform!))
-          .send({ reason: 'legal' });
+          .send({ reason: 'complaint' });
         return { method: 'delete', path: `/v1/holds/${hold.body.id}` };
       }
       case 'PUT /v1/recordings/:recordingId/chunks/:seq': {
