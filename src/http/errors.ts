@@ -5,6 +5,8 @@ import type { Clock } from '../clock.js';
 import { type ErrorKind, isVaultError, VaultError } from '../errors.js';
 import type { Database } from '../store/db/database.js';
 import { orderIdOf, type Subject } from '../store/db/subjects.js';
+import { escapeText } from '../text.js';
+import { id as idSchema } from './schemas.js';
 
 /** The one place where errors become HTTP statuses and the SPEC error body. */
 const STATUS: Record<ErrorKind, number> = {
@@ -21,8 +23,18 @@ const STATUS: Record<ErrorKind, number> = {
   integrity: 502,
 };
 
-// Refusals worth a line in the audit chain (SPEC step 9: every refusal is recorded).
-const AUDITED_REFUSALS = new Set<ErrorKind>(['unauthorized', 'forbidden', 'conflict', 'gone']);
+// SPEC step 9: every refusal is recorded, bad input included. Not refusals: a store that is down, a chunk that fails to authenticate (audited where it is found).
+const AUDITED_REFUSALS = new Set<ErrorKind>([
+  'bad_request',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'gone',
+  'too_large',
+  'unsupported_media_type',
+  'range_not_satisfiable',
+]);
 
 interface BodyParserError {
   type?: string;
@@ -54,8 +66,14 @@ function fromBodyParser(e: BodyParserError): VaultError {
   }
 }
 
+/** The router could not percent-decode a path parameter (e.g. `%E0%A4%A`): it throws a URIError marked 400. */
+const isUndecodablePath = (e: unknown): boolean =>
+  e instanceof URIError && 'status' in e && (e as URIError & { status: unknown }).status === 400;
+
 export function toVaultError(err: unknown): VaultError | null {
   if (isVaultError(err)) return err;
+  if (isUndecodablePath(err))
+    return new VaultError('bad_request', 'malformed_path', 'the path holds a malformed %-escape', { field: 'path' });
   if (isBodyParserError(err) && err.status >= 400 && err.status < 500) return fromBodyParser(err);
   return null;
 }
@@ -74,7 +92,8 @@ export function subjectOfPath(path: string): Subject {
     }
   });
   const [, version, resource, id, sub, subId] = segs;
-  const ok = (v: string | undefined) => (v && v.length <= 128 ? v : undefined);
+  // Only a well-formed id is looked up; anything else (NUL, broken escapes) stays in the escaped path alone.
+  const ok = (v: string | undefined) => (v !== undefined && idSchema.safeParse(v).success ? v : undefined);
   if (version !== 'v1') return {};
   switch (resource) {
     case 'orders':
@@ -118,7 +137,14 @@ export function errorHandler(deps: { db: Database; clock: Clock; logger: Logger 
             outcome: 'refused',
             orderId,
             recordingId: subject.recordingId ?? null,
-            details: { method: req.method, path: req.path.slice(0, 300), status, code: e.code },
+            // The path as sent, escaped: a refused path may hold anything a client can put in a URL.
+            details: {
+              method: escapeText(req.method, 16),
+              path: escapeText(req.path),
+              status,
+              code: e.code,
+              ...(e.details.field ? { field: escapeText(e.details.field, 100) } : {}),
+            },
           });
         });
       } catch (auditErr) {

@@ -14,7 +14,15 @@ export const id = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'letters, digits and . _ : - only, starting with a letter or digit')
   .refine((v) => !v.includes('..'), 'must not contain ..');
 
-export const isoTime = z.iso.datetime({ offset: true });
+// SPEC: times outside 1970-9999 are bad input (PostgreSQL and Date.toISOString both misbehave beyond them).
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An ISO 8601 time with an offset, from 1970-01-01 to 9999-12-31 (UTC) inclusive. */
+export const isoTime = z.iso.datetime({ offset: true }).refine((v) => {
+  const t = Date.parse(v);
+  return Number.isFinite(t) && t >= EARLIEST && t <= LATEST;
+}, 'must be a time from 1970-01-01 to 9999-12-31 (UTC)');
 
 export const base64Url = (bytes: number) =>
   z

@@ -1,9 +1,36 @@
 import type { Request } from 'express';
 import type { z } from 'zod';
 import { badRequest, VaultError } from '../errors.js';
+import { textFault } from '../text.js';
+
+/**
+ * The first string anywhere in a parsed body, path or query that no store can
+ * keep (NUL, an unpaired surrogate), with its field path. Checked before any
+ * schema, for every route at once: PostgreSQL refuses such text, and a refusal
+ * that reached the database would be a 500 instead of the 400 it is.
+ */
+function badText(value: unknown, path: string[], depth = 0): { field: string[]; why: string } | null {
+  if (typeof value === 'string') {
+    const why = textFault(value);
+    return why ? { field: path, why } : null;
+  }
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const keyFault = textFault(key);
+    if (keyFault) return { field: path, why: `a field name ${keyFault}` };
+    const found = badText(inner, [...path, key], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
 
 /** Turns the first zod issue into a 400 naming the field. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const unstorable = badText(value, []);
+  if (unstorable) {
+    const field = unstorable.field.length > 0 ? unstorable.field.join('.') : where;
+    throw badRequest(field, `${field}: ${unstorable.why}`, 'invalid_text');
+  }
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
