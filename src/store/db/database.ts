@@ -12,9 +12,19 @@ export interface Queryable {
   query<T extends Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
 }
 
+/** One connection: queries and transactions that all run on it. */
+export interface Connection extends Queryable {
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
 export interface Database extends Queryable {
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one connection of its own, for work that needs session state
+   * (a session advisory lock: it is released when fn ends or the connection dies).
+   */
+  withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T>;
   /** Throws when the database cannot be reached (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { unavailable } from '../../errors.js';
-import type { Database, Queryable, Row } from './database.js';
+import type { Connection, Database, Queryable, Row } from './database.js';
 import type { EmbeddedAddress } from './embedded/cluster.js';
 
 /** Where the server is: a DATABASE_URL, or the embedded cluster's address (its password is kept out of any URL). */
@@ -69,27 +69,50 @@ export function openPostgres(options: PostgresOptions): Database {
     }
   };
 
+  // A connection whose ROLLBACK failed is broken: it is destroyed rather than returned to the pool.
+  const broken = new WeakMap<pg.PoolClient, Error>();
+  const inTransaction = async <T>(client: pg.PoolClient, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
+    try {
+      await client.query('BEGIN');
+      const result = await fn({ query: (sql, params) => run(client, sql, params) });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+        broken.set(client, rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
+      });
+      throw translate(err);
+    }
+  };
+  const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect().catch((err: unknown) => {
+      throw translate(err);
+    });
+    try {
+      return await fn(client);
+    } finally {
+      client.release(broken.get(client));
+    }
+  };
+
   return {
     query: (sql, params) => run(pool, sql, params),
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect().catch((err: unknown) => {
-        throw translate(err);
+      return withClient((client) => inTransaction(client, fn));
+    },
+    withConnection<T>(fn: (conn: Connection) => Promise<T>): Promise<T> {
+      return withClient(async (client) => {
+        try {
+          return await fn({
+            query: (sql, params) => run(client, sql, params),
+            transaction: (inner) => inTransaction(client, inner),
+          });
+        } catch (err) {
+          // Its session state (a lock, say) is unknown now: the connection is closed, not pooled.
+          broken.set(client, err instanceof Error ? err : new Error(String(err)));
+          throw err;
+        }
       });
-      // A connection whose ROLLBACK failed is broken: it is destroyed rather than returned to the pool.
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => run(client, sql, params) });
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-        throw translate(err);
-      } finally {
-        client.release(broken);
-      }
     },
     async ping() {
       await run(pool, 'SELECT 1');
