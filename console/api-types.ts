@@ -71,7 +71,8 @@ export interface AuditEntry {
   orderId: string | null;
   recordingId: string | null;
   details: Record<string, unknown>;
-  hash: string;
+  /** the entry's place in the transparency log; null until sequenced */
+  index: number | null;
 }
 
 export interface AuditPage {
@@ -82,5 +83,8 @@ export interface AuditPage {
 export interface VerifyResult {
   ok: boolean;
   checked: number;
+  treeSize: number;
+  rootHash: string;
   firstBrokenId?: string;
+  reason?: string;
 }

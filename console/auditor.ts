@@ -57,12 +57,17 @@ export class AuditorView {
 
   private async verify(): Promise<void> {
     const result = await this.api().verifyAudit();
-    if (result.ok) notice(this.verifyBox, 'ok', `Chain ok: ${result.checked} entries checked.`);
+    if (result.ok)
+      notice(
+        this.verifyBox,
+        'ok',
+        `Log ok: ${result.checked} entries match the signed checkpoint of tree size ${result.treeSize}.`,
+      );
     else
       notice(
         this.verifyBox,
         'error',
-        `Chain BROKEN at entry ${result.firstBrokenId ?? '?'} (${result.checked} checked).`,
+        `Log BROKEN${result.firstBrokenId ? ` at entry ${result.firstBrokenId}` : ''}: ${result.reason ?? '?'} (${result.checked} checked).`,
       );
   }
 }

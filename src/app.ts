@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DomainDeps } from './domain/deps.js';
 import { accessRequestsRoutes } from './http/access-requests-routes.js';
-import { auditRoutes } from './http/audit-routes.js';
+import { auditRoutes, publicAuditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
 import { consoleRoutes } from './http/console-routes.js';
 import { errorHandler } from './http/errors.js';
@@ -31,6 +31,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders());
   app.use(healthRoutes(deps));
   app.use(consoleRoutes());
+  app.use(publicAuditRoutes(deps));
 
   app.use('/v1/principals', adminLimit());
   app.use('/v1', authenticated(deps, authFailureLimit()));

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { sequence } from './audit/sequencer.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
@@ -14,6 +15,7 @@ import { createMetrics } from './metrics.js';
 import { checkReadiness } from './readiness.js';
 import type { BlobStore } from './store/blobs/blob-store.js';
 import { openBlobStore } from './store/blobs/open.js';
+import { openCheckpointStore } from './store/checkpoint-store.js';
 import type { Database } from './store/db/database.js';
 import { openDatabase } from './store/db/open.js';
 import { openEpochKeyStore } from './store/epoch-key-store.js';
@@ -38,6 +40,11 @@ export interface OpenVaultOptions {
 
 export interface Vault extends DomainDeps {
   logger: Logger;
+  /**
+   * Sequences every audit entry committed before the call and publishes its
+   * checkpoint, waiting for the sequencing lease if another server holds it.
+   */
+  sequenceNow(): Promise<void>;
   /** Starts the background work every server runs (src/workers.ts); stop it before close(). */
   startWorkers(): Workers;
   /** Closes what this vault opened, even when one part fails, then reports every failure. */
@@ -84,6 +91,12 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       );
     const epochKeyStore = await openEpochKeyStore(config);
     closers.push(() => epochKeyStore.close());
+    const checkpoints = await openCheckpointStore(config);
+    closers.push(() => checkpoints.close());
+    if (config.checkpoints.kind === 'bucket' && checkpoints.lock === 'none')
+      logger.warn(
+        `VAULT_CHECKPOINT_BUCKET ${config.checkpoints.bucket} has no S3 Object Lock: published checkpoints can be overwritten by whoever holds the bucket's credentials; use a bucket created with Object Lock (compliance mode)`,
+      );
     const clock = options.clock ?? systemClock;
     const deps: DomainDeps = {
       config,
@@ -92,6 +105,7 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       keyring,
       epochKeys: createEpochKeys(epochKeyStore, keyring, clock),
       logKey,
+      checkpoints,
       clock,
       ids: await createIdGenerator(),
       metrics: createMetrics({
@@ -119,6 +133,9 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
     const vault: Vault = {
       ...deps,
       logger,
+      sequenceNow: async () => {
+        await sequence(deps, { wait: true });
+      },
       startWorkers: () => startWorkers(vault),
       close: closeAll,
     };

@@ -1,3 +1,4 @@
+import { startSequencer } from './audit/sequencer.js';
 import type { DomainDeps } from './domain/deps.js';
 import { startSweeper } from './domain/sweeper.js';
 import type { Logger } from './logger.js';
@@ -22,6 +23,7 @@ type Vault = DomainDeps & { logger: Logger };
 /** Every worker by the name its metrics carry. */
 export const WORKERS = {
   sweeper: (vault: Vault): RunningWorker => startSweeper(vault, vault.logger),
+  sequencer: (vault: Vault): RunningWorker => startSequencer(vault, vault.logger),
 } satisfies Record<string, (vault: Vault) => RunningWorker>;
 
 export type WorkerName = keyof typeof WORKERS;

@@ -1,28 +1,23 @@
-import { InvalidArgumentError } from 'commander';
-import { type ChainHead, listAudit, verifyAndRecord } from '../audit/audit-log.js';
+import { readFile } from 'node:fs/promises';
+import { listAudit } from '../audit/audit-log.js';
+import { verifyAndRecord } from '../audit/verify.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
 
-function parseAnchor(text: string): ChainHead {
-  const match = /^([0-9]{1,15}):([0-9a-f]{64})$/.exec(text);
-  if (!match?.[1] || !match[2])
-    throw new InvalidArgumentError('--anchor takes id:hash, as printed in "head" by an earlier verify');
-  return { id: match[1], hash: match[2] };
-}
-
-/** `audit verify|export`: check the chain, or dump it as JSON lines. */
+/** `audit verify|export`: check the log against its signed checkpoints, or dump it as JSON lines. */
 export const registerAuditCommands: RegisterCommands = (program, ctx) => {
-  const audit = program.command('audit').description('the hash-chained audit log');
+  const audit = program.command('audit').description('the audit log (a transparency log)');
 
   audit
     .command('verify')
     .description(
-      'verify the whole chain; exits 1 when broken. Keep the printed head: passed back later as --anchor, it shows whether the chain was cut back',
+      'recompute the tree from the entries and check it against the newest signed checkpoint (stored and published); exits 1 when broken. With --checkpoint, also proves the log grew from that older checkpoint',
     )
-    .option('--anchor <id:hash>', 'a head from an earlier check, as id:hash', parseAnchor)
-    .action((opts: { anchor?: ChainHead }) =>
+    .option('--checkpoint <file>', 'an older signed checkpoint kept outside the vault (the note as served)')
+    .action((opts: { checkpoint?: string }) =>
       withDeps(ctx, async (deps) => {
-        const result = await verifyAndRecord(deps.db, deps.clock.now(), ctx.actorId, opts.anchor);
+        const olderNote = opts.checkpoint === undefined ? undefined : await readFile(opts.checkpoint, 'utf8');
+        const result = await verifyAndRecord(deps, ctx.actorId, { olderNote });
         ctx.out(JSON.stringify(result));
         if (!result.ok) process.exitCode = 1;
       }),

@@ -5,6 +5,7 @@ import type { LogKey } from '../crypto/log-key.js';
 import type { IdGenerator } from '../ids.js';
 import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
+import type { CheckpointStore } from '../store/checkpoint-store.js';
 import type { Database } from '../store/db/database.js';
 import type { EpochKeys } from './epoch-keyring.js';
 
@@ -18,6 +19,8 @@ export interface DomainDeps {
   epochKeys: EpochKeys;
   /** the audit log's Ed25519 key: signs checkpoints, upload receipts and shred receipts */
   logKey: LogKey;
+  /** where signed checkpoints are published outside the database */
+  checkpoints: CheckpointStore;
   clock: Clock;
   ids: IdGenerator;
   metrics: Metrics;

@@ -27,9 +27,8 @@ import { type EpochRef, targetEpoch } from './epochs.js';
  * anywhere leaves the order under a key that still exists.
  *
  * Lock order, so that concurrent transactions cannot deadlock: the order row,
- * then the epoch rows (and the advisory lock that makes a new key), then the
- * audit log last. Batches (sweeper, start-up migration) therefore write their
- * audit entries after all their moves.
+ * then the epoch rows (and the advisory lock that makes a new key). Audit
+ * entries take no lock (the sequencer integrates them after commit).
  */
 export type KeyMoveCause =
   | 'recording.sealed'
@@ -158,7 +157,7 @@ export async function moveOrderKeyIfNeeded(
   return { orderId, from: state.epochId, to: target.id, cause };
 }
 
-/** One audit entry per move; written after every other lock of the transaction was taken. */
+/** One audit entry per move. */
 export async function auditKeyMoves(tx: Queryable, at: Date, moves: KeyMove[]): Promise<void> {
   for (const m of moves) {
     await appendAudit(tx, at, {

@@ -103,7 +103,6 @@ export async function recordConsent(
     if (!order) throw notFound('order');
     assertOwnIfBeautician(actor, order);
     await orders.insertConsent(tx, consent);
-    // Before this transaction takes the audit log's lock: a chunk upload holds the recording's row, then wants that lock.
     if (input.decision === 'object')
       await stopRecordingsOnObjection(deps, tx, at, {
         orderId,

@@ -13,8 +13,7 @@ import { auditKeyMoves, moveOrderKeysIfNeeded, moveOrdersOutOfEndedEpochs } from
  * The retention sweeper (SPEC step 8). Each batch is one transaction holding
  * its rows' locks: objects are deleted first, then the rows are marked and
  * audited, so a crash between the two leaves rows that the next run finishes
- * (deleting what is already gone is fine). The audit chain's lock is taken last,
- * so uploads are not held up while objects are deleted.
+ * (deleting what is already gone is fine).
  */
 export interface SweepReport {
   incomplete: number;
@@ -42,7 +41,6 @@ async function markSilentIncomplete(deps: DomainDeps, report: SweepReport): Prom
       // Kept like a sealed recording, counted from its last chunk.
       const retainUntilOf = (r: { lastActivity: Date }) => addMs(r.lastActivity, deps.config.retentionMs);
       for (const r of silent) await retention.markIncomplete(tx, r.id, now, retainUntilOf(r));
-      // Before any audit entry: the audit log's lock is taken last (src/domain/order-key-epochs.ts).
       const { moves } = await moveOrderKeysIfNeeded(
         deps,
         tx,

@@ -15,11 +15,11 @@ import {
   listRequestsQuery,
   requestParams,
 } from './access-request-schemas.js';
+import { auditVerifyQuery, consistencyQuery, inclusionParams, inclusionQuery } from './audit-schemas.js';
 import { holdParams, placeHoldBody } from './hold-schemas.js';
 import * as answer from './response-schemas.js';
 import {
   auditQuery,
-  auditVerifyQuery,
   chunkParams,
   completeBody,
   consentBody,
@@ -335,22 +335,61 @@ export const ROUTES: RouteDoc[] = [
     operationId: 'listAuditEntries',
     method: 'get',
     path: '/v1/audit',
-    summary: 'read the audit chain (filter by order, paged)',
+    summary: 'read the audit log entries, each with its tree index once sequenced (filter by order, paged)',
     roles: ['auditor', 'security_head'],
     query: auditQuery,
     responses: { 200: '{ entries, nextAfter, names }', ...ERR },
     answers: { 200: answer.auditPageResponse },
   },
   {
-    operationId: 'verifyAuditChain',
+    operationId: 'verifyAuditLog',
     method: 'get',
     path: '/v1/audit/verify',
     summary:
-      'verify the chain end to end; with anchorId+anchorHash (a head kept from an earlier check) also that it was not cut back',
+      'recompute the tree from the entries and check it against the newest signed checkpoint; with checkpoint (an older one) also prove consistency from it',
     roles: ['auditor', 'security_head'],
     query: auditVerifyQuery,
-    responses: { 200: '{ ok, checked, firstBrokenId?, head?, anchor? }', ...ERR },
+    responses: { 200: '{ ok, checked, treeSize, rootHash, firstBrokenId?, reason? }', ...ERR },
     answers: { 200: answer.auditVerifyResponse },
+  },
+  {
+    operationId: 'getAuditCheckpoint',
+    method: 'get',
+    path: '/v1/audit/checkpoint',
+    summary: 'the newest signed checkpoint (C2SP tlog-checkpoint signed note)',
+    roles: 'anyone',
+    responses: { 200: 'the signed note', 503: 'no checkpoint signed yet' },
+    produces: 'text/plain',
+  },
+  {
+    operationId: 'getAuditLogKey',
+    method: 'get',
+    path: '/v1/audit/log-key',
+    summary: "the log's public key, its origin and its signed-note key id",
+    roles: 'anyone',
+    responses: { 200: '{ origin, publicKey, keyId, verifierKey }' },
+    answers: { 200: answer.logKeyResponse },
+  },
+  {
+    operationId: 'getAuditInclusionProof',
+    method: 'get',
+    path: '/v1/audit/entries/:index/inclusion',
+    summary: 'RFC 9162 inclusion proof of the entry at index in the tree of treeSize entries',
+    roles: ['auditor', 'security_head'],
+    params: inclusionParams,
+    query: inclusionQuery,
+    responses: { 200: '{ index, treeSize, leafHash, hashes }', ...ERR },
+    answers: { 200: answer.inclusionProofResponse },
+  },
+  {
+    operationId: 'getAuditConsistencyProof',
+    method: 'get',
+    path: '/v1/audit/consistency',
+    summary: 'RFC 9162 consistency proof from the tree of from entries to the tree of to entries',
+    roles: ['auditor', 'security_head'],
+    query: consistencyQuery,
+    responses: { 200: '{ from, to, hashes }', ...ERR },
+    answers: { 200: answer.consistencyProofResponse },
   },
 ];
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AuditEntry, VerifyResult } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/audit-log.js';
+import type { VerifyResult } from '../audit/verify.js';
 import type { UploadReceipt } from '../crypto/receipt.js';
 import type { NamedAccessRequestView } from '../domain/display-names.js';
 import type { HoldView } from '../domain/holds.js';
@@ -202,8 +203,7 @@ export const auditPageResponse = z.strictObject({
       orderId: z.string().nullable(),
       recordingId: z.string().nullable(),
       details: z.record(z.string(), jsonValue),
-      prevHash: z.string(),
-      hash: z.string(),
+      index: z.number().int().nullable().describe('the leaf index in the tree; null until sequenced'),
     }),
   ),
   nextAfter: z.string().nullable().describe('pass as `after` for the next page; null on the last'),
@@ -212,8 +212,31 @@ export const auditPageResponse = z.strictObject({
 
 export const auditVerifyResponse = z.strictObject({
   ok: z.boolean(),
-  checked: z.number().int(),
+  checked: z.number().int().describe('sequenced entries whose leaf hashes were recomputed'),
+  treeSize: z.number().int().describe('size of the newest signed checkpoint'),
+  rootHash: z.string().describe('its root hash, hex'),
   firstBrokenId: z.string().optional(),
-  head: z.strictObject({ id: z.string(), hash: z.string() }).optional(),
-  anchor: z.enum(['matched', 'changed', 'missing']).optional(),
+  reason: z.string().optional().describe('why the check failed'),
 }) satisfies z.ZodType<VerifyResult>;
+
+const hexHash = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const logKeyResponse = z.strictObject({
+  origin: z.string(),
+  publicKey: z.string().describe('Ed25519 public key, base64url'),
+  keyId: z.string().describe('C2SP signed-note key id (4 bytes), base64url'),
+  verifierKey: z.string().describe('the C2SP verifier key text: origin+hex id+base64(0x01 || key)'),
+});
+
+export const inclusionProofResponse = z.strictObject({
+  index: z.number().int(),
+  treeSize: z.number().int(),
+  leafHash: hexHash,
+  hashes: z.array(hexHash).describe('RFC 9162 inclusion proof, hex'),
+});
+
+export const consistencyProofResponse = z.strictObject({
+  from: z.number().int(),
+  to: z.number().int(),
+  hashes: z.array(hexHash).describe('RFC 9162 consistency proof, hex'),
+});

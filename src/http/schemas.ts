@@ -78,23 +78,6 @@ export const recordingParams = z.strictObject({ recordingId: id });
 export const chunkParams = z.strictObject({ recordingId: id, seq });
 export const principalParams = z.strictObject({ id });
 
-/** An earlier chain head to check the chain against (both fields, or neither). */
-export const auditVerifyQuery = z
-  .strictObject({
-    anchorId: z
-      .string()
-      .regex(/^[0-9]{1,15}$/, 'must be an entry id')
-      .optional(),
-    anchorHash: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lowercase hex')
-      .optional(),
-  })
-  .refine((q) => (q.anchorId === undefined) === (q.anchorHash === undefined), {
-    message: 'anchorId and anchorHash go together',
-    path: ['anchorHash'],
-  });
-
 export const auditQuery = z.strictObject({
   orderId: id.optional(),
   after: z

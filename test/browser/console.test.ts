@@ -197,7 +197,7 @@ describe('web console (Chromium, postgres+fs)', () => {
     }
     expect(await security.locator('#audit-trail tr[data-action="access_request.decided"]').count()).toBe(2);
     await security.click('#verify-chain');
-    await security.locator('#verify-result .notice.ok', { hasText: 'Chain ok' }).waitFor();
+    await security.locator('#verify-result .notice.ok', { hasText: 'Log ok' }).waitFor();
     await security.screenshot({ path: `${SHOTS}/console-security-audit.png`, fullPage: true });
 
     // A plain auditor sees the same trail, playback included.
@@ -207,7 +207,7 @@ describe('web console (Chromium, postgres+fs)', () => {
     await auditor.click('#audit-order button[type=submit]');
     await auditor.locator('#audit-trail tr[data-action="playback.started"]').first().waitFor();
     await auditor.click('#verify-chain');
-    await auditor.locator('#verify-result .notice.ok', { hasText: 'Chain ok' }).waitFor();
+    await auditor.locator('#verify-result .notice.ok', { hasText: 'Log ok' }).waitFor();
     await auditor.screenshot({ path: `${SHOTS}/console-auditor.png`, fullPage: true });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, GENESIS_HASH, listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { appendAudit, listAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { insertOrder } from '../../src/store/db/orders.js';
@@ -90,7 +90,7 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
     expect(rec).toMatchObject({ storedBytes: 100, storedChunks: 1 });
   });
 
-  it('chains audit entries and lists them by order with paging', async () => {
+  it('appends audit entries and lists them by order with paging', async () => {
     for (let i = 0; i < 5; i++) {
       await db.transaction((tx) =>
         appendAudit(tx, at, {
@@ -109,7 +109,7 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
     expect(page2.entries.map((e) => e.details.i)).toEqual([4]);
     expect(page2.nextAfter).toBeNull();
     const all = await listAudit(db, { limit: 100 });
-    expect(all.entries[0]?.prevHash).toBe(GENESIS_HASH);
-    expect(await verifyAudit(db)).toMatchObject({ ok: true, checked: all.entries.length });
+    // Written without a log-wide lock: no index until the sequencer integrates them.
+    expect(all.entries.map((e) => e.index)).toEqual(all.entries.map(() => null));
   });
 });

@@ -48,15 +48,18 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
     const blobs = await createFilesystemBlobStore(path.join(dataDir, 'objects'));
     // Outside the data dir, as production keeps it (README, Retention and shredding).
     const epochKeys = await mkdtemp(path.join(os.tmpdir(), 'vault-epoch-keys-'));
+    // Published checkpoints live outside the database, shared by every server on these stores.
+    const checkpoints = await mkdtemp(path.join(os.tmpdir(), 'vault-checkpoints-'));
     return {
       db: pg.db,
       blobs,
       postgresSchema: pg.schema,
-      env: { VAULT_EPOCH_KEY_DIR: epochKeys },
+      env: { VAULT_EPOCH_KEY_DIR: epochKeys, VAULT_CHECKPOINT_DIR: checkpoints },
       cleanup: async () => {
         await blobs.close();
         await pg.cleanup();
         await rm(epochKeys, { recursive: true, force: true });
+        await rm(checkpoints, { recursive: true, force: true });
       },
     };
   }
@@ -74,6 +77,7 @@ export async function openStores(pair: StorePair, dataDir: string): Promise<Stor
       S3_SECRET_ACCESS_KEY: s3.config.secretAccessKey ?? '',
       S3_FORCE_PATH_STYLE: 'true',
       VAULT_EPOCH_KEY_BUCKET: `${s3.config.bucket}-epoch-keys`,
+      VAULT_CHECKPOINT_BUCKET: `${s3.config.bucket}-checkpoints`,
     },
     cleanup: async () => {
       await blobs.close();

@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAudit } from '../../src/audit/audit-log.js';
 import { expireStaleRequests } from '../../src/domain/access-requests.js';
 import { bearer, newVisit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const HOUR = 3_600_000;
@@ -323,6 +323,6 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
     expect(story[0]!.details).toMatchObject({ purpose: 'dispute', ticketRef: 'DSP-1042', reason: expect.any(String) });
     expect(story[3]!.details).toMatchObject({ decision: 'approve', countedAs: 'security_head', status: 'approved' });
     expect(entries.map((e) => e.action)).toContain('order.registered');
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 });

@@ -69,6 +69,11 @@ export const MATRIX: MatrixRow[] = [
   { route: 'GET /v1/access-requests/:id/recordings/:recordingId/audio', allowed: { staffOwn: 200 } },
   { route: 'GET /v1/audit', allowed: { securityHead: 200, auditor: 200 } },
   { route: 'GET /v1/audit/verify', allowed: { securityHead: 200, auditor: 200 } },
+  // The newest checkpoint and the key that signs it are for anyone to check; proofs are for auditors.
+  { route: 'GET /v1/audit/checkpoint', allowed: {}, public: true },
+  { route: 'GET /v1/audit/log-key', allowed: {}, public: true },
+  { route: 'GET /v1/audit/entries/:index/inclusion', allowed: { securityHead: 200, auditor: 200 } },
+  { route: 'GET /v1/audit/consistency', allowed: { securityHead: 200, auditor: 200 } },
 ];
 
 export function expectedStatus(row: MatrixRow, actor: Actor): number {

@@ -103,7 +103,18 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       case 'GET /v1/access-requests':
       case 'GET /v1/audit':
       case 'GET /v1/audit/verify':
+      case 'GET /v1/audit/log-key':
         return { method: 'get', path: route.split(' ')[1]! };
+      // The log's routes answer once a checkpoint is signed.
+      case 'GET /v1/audit/checkpoint':
+        await vault.deps.sequenceNow();
+        return { method: 'get', path: '/v1/audit/checkpoint' };
+      case 'GET /v1/audit/entries/:index/inclusion':
+        await vault.deps.sequenceNow();
+        return { method: 'get', path: '/v1/audit/entries/0/inclusion?treeSize=1' };
+      case 'GET /v1/audit/consistency':
+        await vault.deps.sequenceNow();
+        return { method: 'get', path: '/v1/audit/consistency?from=0&to=1' };
       case 'POST /v1/principals':
         return {
           method: 'post',

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import { PhoneClient, type RecordingUpload, splitIntoChunks } from '../../src/client/phone-client.js';
 import { bearer, consent, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { approvedRequest, play, uploadSealed } from '../helpers/recordings.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -97,7 +98,7 @@ describe.each(STORE_PAIRS)('an objection during a recording on %s', (pair) => {
       // Another order's recording goes on.
       expect(await elsewhere.upload.uploadChunk(elsewhere.chunks[1]!)).toBe('stored');
       expect((await elsewhere.upload.uploadState()).status).toBe('recording');
-      expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+      expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
     });
   }
 

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import { runSweep } from '../../src/domain/sweeper.js';
 import { bearer, fakeAudio, newVisit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import {
   backupDatabase,
   copyObjects,
@@ -119,7 +120,7 @@ describe.each(STORE_PAIRS)('epoch keys and database backups on %s', (pair) => {
     } finally {
       await late.close();
     }
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 
   it('a held order outlives its first epoch and plays; once the hold is lifted and its epochs pass, it is gone from backups too', {
@@ -208,6 +209,6 @@ describe.each(STORE_PAIRS)('epoch keys and database backups on %s', (pair) => {
     } finally {
       await held.close();
     }
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 });

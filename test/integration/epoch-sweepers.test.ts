@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyAudit } from '../../src/audit/audit-log.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { createEpochKeys, epochKeyForWrapping } from '../../src/domain/epoch-keyring.js';
 import { destroyEpochKeyIfDue } from '../../src/domain/epoch-shredder.js';
@@ -11,6 +10,7 @@ import { insertHold } from '../../src/store/db/holds.js';
 import { openPostgres } from '../../src/store/db/postgres.js';
 import { openEpochKeyStore } from '../../src/store/epoch-key-store.js';
 import { bearer, newVisit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { epochOf, epochRow, shredReceipts } from '../helpers/epochs.js';
 import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { approvedRequest, play, uploadSealed } from '../helpers/recordings.js';
@@ -75,7 +75,7 @@ describe.each(STORE_PAIRS)('epoch key sweepers on %s', (pair) => {
     } finally {
       await other.close();
     }
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
     const metrics = await request(vault.server).get('/metrics');
     expect(metrics.text).toMatch(/vault_epoch_keys_destroyed_total\{kind="epoch"\} [1-9]/);
     expect(metrics.text).toMatch(/vault_epoch_key_oldest_age_seconds \d/);

@@ -2,11 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import { bearer, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
 import { tone } from '../helpers/audio.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const HOUR = 3_600_000;
@@ -485,7 +486,7 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
       details: { status: 403, code: 'not_your_request' },
     });
     expect(JSON.stringify(entries)).not.toMatch(/contentKey|secretKey/);
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 });
 

@@ -1,8 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import { runSweep } from '../../src/domain/sweeper.js';
 import { bearer, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { approvedRequest, play, uploadSealed } from '../helpers/recordings.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -104,7 +105,7 @@ describe.each(STORE_PAIRS)('retention on %s', (pair) => {
     expect(story).toEqual(
       expect.arrayContaining(['hold.placed', 'hold.lifted', 'recording.expired', 'order.keys_shredded']),
     );
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 
   it('lets a hold with an end date end by itself', async () => {

@@ -1,10 +1,11 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import type { DomainDeps } from '../../src/domain/deps.js';
 import { runSweep } from '../../src/domain/sweeper.js';
 import { openPostgres } from '../../src/store/db/postgres.js';
 import { bearer, newVisit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { approvedRequest, play, uploadSealed } from '../helpers/recordings.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
@@ -86,7 +87,7 @@ describe('shredding and concurrent sweepers on postgres+s3', () => {
     );
     expect(new Set(shredAudits.map((r) => (r as { order_id: string }).order_id)).size).toBe(shredAudits.length);
     for (const id of recordings.slice(0, 5)) expect(await vault.deps.blobs.list(`recordings/${id}/`)).toEqual([]);
-    expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+    expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
   });
 
   it('converges after a crash between deleting the objects and marking the row', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listAudit, verifyAudit } from '../../src/audit/audit-log.js';
+import { listAudit } from '../../src/audit/audit-log.js';
 import { contentDigest, PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { verifyEd25519 } from '../../src/crypto/log-key.js';
@@ -11,6 +11,7 @@ import { runSweep } from '../../src/domain/sweeper.js';
 import { canonicalBytes } from '../../src/json.js';
 import { listRecordingsOfOrder } from '../../src/store/db/recordings.js';
 import { bearer, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
+import { sequencedAndVerified } from '../helpers/audit.js';
 import { startFlakyHttpProxy } from '../helpers/proxies.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
@@ -345,7 +346,7 @@ describe.each(STORE_PAIRS)('upload integrity on %s', (pair) => {
         recordingId,
       ]);
       expect((await complete(visit, recordingId, n)).body.receipt).toEqual(receipt);
-      expect(await verifyAudit(vault.deps.db)).toMatchObject({ ok: true });
+      expect(await sequencedAndVerified(vault.deps)).toMatchObject({ ok: true });
     });
   });
 });
