@@ -9,6 +9,7 @@ import { errorHandler } from './http/errors.js';
 import { adminLimit, authFailureLimit, securityHeaders } from './http/hardening.js';
 import { healthRoutes } from './http/health-routes.js';
 import { holdsRoutes } from './http/holds-routes.js';
+import { meRoutes } from './http/me-routes.js';
 import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', authenticated(deps, authFailureLimit()));
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));
+  app.use(meRoutes(deps));
   app.use(ordersRoutes(deps));
   app.use(recordingsRoutes(deps));
   app.use(accessRequestsRoutes(deps));

@@ -1,10 +1,12 @@
 import { appendAudit } from '../audit/audit-log.js';
+import { decisionSignatureValid, requestDigest, type SignedDecision } from '../crypto/decision-signature.js';
 import { addMs } from '../durations.js';
 import { badRequest, forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
 import type { AccessDecisionRecord, AccessRequestRecord, RequestOrder } from '../store/db/access-requests.js';
 import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
 import * as orders from '../store/db/orders.js';
+import * as principals from '../store/db/principals.js';
 import { orderRetention } from '../store/db/retention.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
@@ -23,6 +25,11 @@ export interface DecisionView {
   countedAs: SignOff;
   comment: string;
   decidedAt: string;
+  /** Ed25519 (base64url) over the decision message (src/crypto/decision-signature.ts); absent only when unsigned */
+  signature?: string;
+  signerKeyId?: string;
+  /** the key the signature verified against when it was given, so an offline verifier needs nothing else */
+  signerPublicKey?: string;
 }
 
 export interface AccessRequestView {
@@ -35,6 +42,8 @@ export interface AccessRequestView {
   status: RequestStatus;
   createdAt: string;
   expiresAt: string;
+  /** SHA-256 (hex) of the request's canonical JSON; every signed sign-off names it */
+  digest: string;
   decisions: DecisionView[];
   approvedAt?: string;
   grantExpiresAt?: string;
@@ -55,21 +64,46 @@ export function toView(
     status: effectiveStatus(r, now),
     createdAt: r.createdAt.toISOString(),
     expiresAt: r.expiresAt.toISOString(),
-    decisions: decisions
-      .filter((d) => d.requestId === r.id)
-      .map((d) => ({
-        deciderId: d.deciderId,
-        decision: d.decision,
-        countedAs: d.countedAs,
-        comment: d.comment,
-        decidedAt: d.decidedAt.toISOString(),
-      })),
+    digest: digestOf(r),
+    decisions: decisions.filter((d) => d.requestId === r.id).map(decisionView),
   };
   if (r.status === 'approved' && r.decidedAt && r.grantExpiresAt) {
     view.approvedAt = r.decidedAt.toISOString();
     view.grantExpiresAt = r.grantExpiresAt.toISOString();
   }
   return view;
+}
+
+function decisionView(d: AccessDecisionRecord): DecisionView {
+  return {
+    deciderId: d.deciderId,
+    decision: d.decision,
+    countedAs: d.countedAs,
+    comment: d.comment,
+    decidedAt: d.decidedAt.toISOString(),
+    ...(d.signature ? { signature: d.signature } : {}),
+    ...(d.signerKeyId ? { signerKeyId: d.signerKeyId } : {}),
+    ...(d.signerPublicKey ? { signerPublicKey: d.signerPublicKey } : {}),
+  };
+}
+
+/** SPEC step 5: the digest sign-offs are bound to; `filedAt` is the request's createdAt. */
+export function digestOf(
+  r: Pick<
+    AccessRequestRecord,
+    'id' | 'orderId' | 'purpose' | 'reason' | 'ticketRef' | 'requesterId' | 'createdAt' | 'expiresAt'
+  >,
+): string {
+  return requestDigest({
+    id: r.id,
+    orderId: r.orderId,
+    purpose: r.purpose,
+    reason: r.reason,
+    ticketRef: r.ticketRef,
+    requesterId: r.requesterId,
+    filedAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt.toISOString(),
+  });
 }
 
 export interface FileRequestInput {
@@ -241,6 +275,61 @@ export async function readRequest(deps: DomainDeps, actor: Principal, id: string
 export interface DecideInput {
   decision: Decision;
   comment: string;
+  /** Ed25519 by the decider's registered key over the decision message, base64url */
+  signature?: string;
+}
+
+type SignatureCheck =
+  | { ok: true; signature: string | null; signerKeyId: string | null; signerPublicKey: string | null }
+  | { ok: false; refusal: VaultError; signerKeyId: string | null };
+
+/**
+ * SPEC "Signed sign-offs": the signature must verify against the decider's
+ * registered key over exactly this request's digest, this decision and this
+ * comment. A signature given is always checked; none at all is accepted only
+ * with VAULT_REQUIRE_SIGNED_DECISIONS=false.
+ */
+async function checkSignature(
+  deps: DomainDeps,
+  tx: Queryable,
+  signed: SignedDecision,
+  signature: string | undefined,
+): Promise<SignatureCheck> {
+  // FOR SHARE: an admin clearing the key waits until this decision is committed or refused.
+  const key = await principals.findSigningKey(tx, signed.signerId, { forShare: true });
+  if (signature === undefined) {
+    if (!deps.config.requireSignedDecisions)
+      return { ok: true, signature: null, signerKeyId: null, signerPublicKey: null };
+    const hint = key ? '' : '; register a key first (PUT /v1/me/signing-key)';
+    return {
+      ok: false,
+      refusal: badRequest('signature', `this vault accepts only signed decisions${hint}`, 'signature_required'),
+      signerKeyId: key?.keyId ?? null,
+    };
+  }
+  if (!key) {
+    return {
+      ok: false,
+      refusal: badRequest(
+        'signature',
+        'you have no signing key registered to verify this signature against (PUT /v1/me/signing-key)',
+        'bad_signature',
+      ),
+      signerKeyId: null,
+    };
+  }
+  if (!(await decisionSignatureValid(signed, signature, key.publicKey))) {
+    return {
+      ok: false,
+      refusal: badRequest(
+        'signature',
+        `the signature does not verify against your signing key ${key.keyId} over this request's digest, decision and comment`,
+        'bad_signature',
+      ),
+      signerKeyId: key.keyId,
+    };
+  }
+  return { ok: true, signature, signerKeyId: key.keyId, signerPublicKey: key.publicKey };
 }
 
 export async function decideRequest(
@@ -266,6 +355,33 @@ export async function decideRequest(
         }
         throw e;
       }
+      const requestDigest = digestOf(request);
+      const signed = {
+        requestId: id,
+        requestDigest,
+        decision: input.decision,
+        comment: input.comment,
+        signerId: actor.id,
+      };
+      const verdict = await checkSignature(deps, tx, signed, input.signature);
+      if (!verdict.ok) {
+        // Nothing of the decision is written; only the refusal, which commits.
+        await appendAudit(tx, at, {
+          actorId: actor.id,
+          action: 'access_request.decision_refused',
+          outcome: 'refused',
+          orderId: request.orderId,
+          details: {
+            requestId: id,
+            requestDigest,
+            decision: input.decision,
+            code: verdict.refusal.code,
+            signed: input.signature !== undefined,
+            signerKeyId: verdict.signerKeyId,
+          },
+        });
+        return { refusal: verdict.refusal };
+      }
       const decision: AccessDecisionRecord = {
         requestId: id,
         deciderId: actor.id,
@@ -273,6 +389,9 @@ export async function decideRequest(
         countedAs: plan.countedAs,
         comment: input.comment,
         decidedAt: at,
+        signature: verdict.signature,
+        signerKeyId: verdict.signerKeyId,
+        signerPublicKey: verdict.signerPublicKey,
       };
       await repo.insertDecision(tx, decision);
       let settled = request;
@@ -294,6 +413,9 @@ export async function decideRequest(
           decision: input.decision,
           countedAs: plan.countedAs,
           comment: input.comment,
+          requestDigest,
+          signature: verdict.signature,
+          signerKeyId: verdict.signerKeyId,
           status: plan.outcome,
           ...(settled.grantExpiresAt ? { grantExpiresAt: settled.grantExpiresAt.toISOString() } : {}),
         },

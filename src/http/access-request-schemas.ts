@@ -14,6 +14,14 @@ export const decisionBody = z.strictObject({
   decision: z.enum(DECISIONS),
   // A sign-off someone may have to defend later says why.
   comment: z.string().trim().min(1, 'must not be empty').max(2000),
+  // Checked by the domain (400 bad_signature, audited), so a malformed one is refused like a wrong one.
+  signature: z
+    .string()
+    .max(200)
+    .optional()
+    .describe(
+      'Ed25519 (base64url) over RFC 8785 JSON of { v: "visit-vault/decision/v1", requestId, requestDigest, decision, comment, signerId }; comment as sent, trimmed',
+    ),
 });
 
 export const requestParams = z.strictObject({ id });

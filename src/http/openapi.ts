@@ -6,7 +6,7 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
-import type { Role } from '../domain/principal.js';
+import { ROLES, type Role } from '../domain/principal.js';
 import {
   audioParams,
   audioQuery,
@@ -28,6 +28,7 @@ import {
   orderParams,
   principalParams,
   recordingParams,
+  signingKeyBody,
   startRecordingBody,
 } from './schemas.js';
 
@@ -141,6 +142,40 @@ export const ROUTES: RouteDoc[] = [
     params: principalParams,
     responses: { 200: 'revoked', 409: 'already revoked, or yourself', ...ERR },
     answers: { 200: answer.principalRevokedResponse },
+  },
+  {
+    operationId: 'clearSigningKey',
+    method: 'delete',
+    path: '/v1/principals/:id/signing-key',
+    summary: "clear a head's signing key so that another can be registered (a lost browser, a new laptop)",
+    roles: ['admin'],
+    params: principalParams,
+    responses: { 200: 'the key that was cleared', 409: 'no key set', ...ERR },
+    answers: { 200: answer.signingKeyResponse },
+  },
+  {
+    operationId: 'getMe',
+    method: 'get',
+    path: '/v1/me',
+    summary: 'who this token is, with the id of its signing key when one is registered',
+    roles: [...ROLES],
+    responses: { 200: '{ id, name, department, roles, signingKeyId? }', ...ERR },
+    answers: { 200: answer.meResponse },
+  },
+  {
+    operationId: 'registerSigningKey',
+    method: 'put',
+    path: '/v1/me/signing-key',
+    summary: 'register your Ed25519 public key for signing decisions (once; an admin clears it before another)',
+    roles: MANAGERS,
+    body: signingKeyBody,
+    responses: {
+      200: 'the same key was already registered',
+      201: 'registered',
+      409: 'signing_key_already_set: another key is registered; ask an admin to clear it',
+      ...ERR,
+    },
+    answers: { 200: answer.signingKeyResponse, 201: answer.signingKeyResponse },
   },
   {
     operationId: 'createOrder',
@@ -311,7 +346,13 @@ export const ROUTES: RouteDoc[] = [
     roles: MANAGERS,
     params: requestParams,
     body: decisionBody,
-    responses: { 200: 'the request', 409: 'decided already / not pending', 410: 'expired', ...ERR },
+    responses: {
+      200: 'the request',
+      409: 'decided already / not pending',
+      410: 'expired',
+      ...ERR,
+      400: 'bad input (names the field); signature_required or bad_signature: nothing was counted',
+    },
     answers: { 200: answer.accessRequestResponse },
   },
   {

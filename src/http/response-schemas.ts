@@ -7,7 +7,8 @@ import type { HoldView } from '../domain/holds.js';
 import type { ConsentView } from '../domain/orders.js';
 import { ROLES } from '../domain/principal.js';
 import type { Completed, ListedRecording, PutChunkResult, UploadStateView } from '../domain/recordings.js';
-import { HOLD_REASONS, PURPOSES } from '../domain/vocabulary.js';
+import type { MeView, SigningKeyView } from '../domain/signing-keys.js';
+import { HOLD_REASONS, PURPOSES, REQUEST_STATUSES } from '../domain/vocabulary.js';
 
 /**
  * What the routes answer, for the OpenAPI document. Each schema `satisfies`
@@ -21,7 +22,6 @@ const b64url = z
   .regex(/^[A-Za-z0-9_-]+$/)
   .describe('base64url, no padding');
 const RECORDING_STATUSES = ['recording', 'sealed', 'incomplete', 'expired'] as const;
-const REQUEST_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
 
 /**
  * The body of every refusal and failure (src/http/errors.ts): SPEC's
@@ -56,6 +56,21 @@ export const principalCreatedResponse = z.strictObject({
   roles: z.array(z.enum(ROLES)),
   token: z.string().describe('shown once; stored only as a hash'),
 });
+export const meResponse = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  department: z.string(),
+  roles: z.array(z.enum(ROLES)),
+  signingKeyId: b64url.optional().describe('the id of the registered signing key, when one is'),
+}) satisfies z.ZodType<MeView>;
+
+export const signingKeyResponse = z.strictObject({
+  principalId: z.string(),
+  publicKey: b64url.describe('Ed25519 public key, 32 bytes'),
+  signingKeyId: b64url.describe('base64url of the first 12 bytes of SHA-256(publicKey)'),
+  setAt: time,
+}) satisfies z.ZodType<SigningKeyView>;
+
 export const principalRevokedResponse = z.strictObject({ id: z.string(), revoked: z.literal(true) });
 
 export const orderCreatedResponse = z.strictObject({
@@ -161,6 +176,9 @@ export const accessRequestResponse = z.strictObject({
   status: z.enum(REQUEST_STATUSES),
   createdAt: time,
   expiresAt: time,
+  digest: sha256Hex.describe(
+    'SHA-256 (hex) of RFC 8785 JSON of { id, orderId, purpose, reason, ticketRef, requesterId, filedAt (= createdAt), expiresAt }',
+  ),
   decisions: z.array(
     z.strictObject({
       deciderId: z.string(),
@@ -169,6 +187,13 @@ export const accessRequestResponse = z.strictObject({
       countedAs: z.enum(['department_head', 'security_head']),
       comment: z.string(),
       decidedAt: time,
+      signature: b64url
+        .optional()
+        .describe(
+          'Ed25519 by the decider over RFC 8785 JSON of { v: "visit-vault/decision/v1", requestId, requestDigest, decision, comment, signerId }; absent only when the vault did not require signatures',
+        ),
+      signerKeyId: b64url.optional().describe('base64url of the first 12 bytes of SHA-256 of signerPublicKey'),
+      signerPublicKey: b64url.optional().describe('the Ed25519 public key the signature verified against'),
     }),
   ),
   approvedAt: time.optional(),

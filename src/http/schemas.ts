@@ -41,6 +41,10 @@ export const createPrincipalBody = z.strictObject({
     .refine((r) => new Set(r).size === r.length, 'roles must not repeat'),
 });
 
+export const signingKeyBody = z.strictObject({
+  publicKey: base64Url(32).describe('Ed25519 public key, 32 bytes, base64url without padding'),
+});
+
 export const createOrderBody = z.strictObject({
   orderId: id,
   beauticianId: id,

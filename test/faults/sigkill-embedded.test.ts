@@ -9,6 +9,7 @@ import { openPostgres } from '../../src/store/db/postgres.js';
 import { fakeAudio } from '../helpers/actors.js';
 import { embeddedDataDir, isRunning, postmasterPid, stopLeftoverCluster, waitFor } from '../helpers/embedded.js';
 import { embeddedEnv, type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { signedDecision } from '../helpers/signing.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_sigkill-embedded-admin-token-0123456789';
@@ -31,8 +32,6 @@ describe('SIGKILL of the vault and its embedded PostgreSQL after a 201', () => {
       VAULT_KEKS: await fixedKeks([1]),
       VAULT_BOOTSTRAP_ADMIN_TOKEN: ADMIN,
       LOG_LEVEL: 'info',
-      // Sign-offs as plain approvals: this test is about durability, not about how decisions are signed.
-      VAULT_REQUIRE_SIGNED_DECISIONS: 'false',
     });
     server = await startServerProcess(env);
   }, 180_000);
@@ -162,7 +161,7 @@ describe('SIGKILL of the vault and its embedded PostgreSQL after a 201', () => {
         decider,
         'POST',
         `/v1/access-requests/${filed.id}/decisions`,
-        { decision: 'approve', comment: 'ok' },
+        await signedDecision(base2, decider, filed.id, 'approve', 'ok'),
         200,
       );
     const played = await fetch(`${base2}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {

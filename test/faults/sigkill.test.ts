@@ -11,6 +11,7 @@ import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { fakeAudio } from '../helpers/actors.js';
 import { freePort } from '../helpers/ports.js';
 import { TEST_DATABASE_URL } from '../helpers/postgres.js';
+import { signedDecision } from '../helpers/signing.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_sigkill-test-admin-token-0123456789';
@@ -162,14 +163,14 @@ describe('SIGKILL mid-upload', () => {
       { orderId: 'o1', purpose: 'dispute', reason: 'r', ticketRef: 'T' },
       201,
     );
-    await call(head, 'POST', `/v1/access-requests/${filed.id}/decisions`, { decision: 'approve', comment: 'ok' }, 200);
-    await call(
-      security,
-      'POST',
-      `/v1/access-requests/${filed.id}/decisions`,
-      { decision: 'approve', comment: 'ok' },
-      200,
-    );
+    for (const decider of [head, security])
+      await call(
+        decider,
+        'POST',
+        `/v1/access-requests/${filed.id}/decisions`,
+        await signedDecision(base, decider, filed.id, 'approve', 'ok'),
+        200,
+      );
     const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {
       headers: { authorization: `Bearer ${officer}` },
     });

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
 import { bearer, fakeAudio, type Visit } from './actors.js';
+import { signedDecision } from './signing.js';
 import type { TestVault } from './vault.js';
 
 let counter = 0;
@@ -55,7 +56,7 @@ export async function approvedRequest(vault: TestVault, orderId: string): Promis
     const res = await request(vault.server)
       .post(`/v1/access-requests/${requestId}/decisions`)
       .set(bearer(token))
-      .send({ decision: 'approve', comment: 'ok' });
+      .send(await signedDecision(vault.baseUrl, token, requestId, 'approve', 'ok'));
     if (res.status !== 200) throw new Error(`decision: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return { staffToken, requestId };

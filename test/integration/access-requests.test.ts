@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireStaleRequests } from '../../src/domain/access-requests.js';
 import { bearer, newVisit } from '../helpers/actors.js';
 import { sequencedAndVerified } from '../helpers/audit.js';
+import { signedDecision } from '../helpers/signing.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const HOUR = 3_600_000;
@@ -45,8 +46,14 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
         ticketRef: 'DSP-1042',
         ...body,
       });
-  const decide = (token: string, id: string, decision: 'approve' | 'reject', comment = 'checked the ticket') =>
-    request(vault.server).post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision, comment });
+  // The digest is read as the auditor, so that a decider who may not read the request leaves no extra refusal.
+  const decide = async (token: string, id: string, decision: 'approve' | 'reject', comment = 'checked the ticket') => {
+    const digest = (await read(t.auditor!, id)).body.digest as string | undefined;
+    return request(vault.server)
+      .post(`/v1/access-requests/${id}/decisions`)
+      .set(bearer(token))
+      .send(await signedDecision(vault.baseUrl, token, id, decision, comment, { digest: digest ?? '0'.repeat(64) }));
+  };
   const read = (token: string, id: string) => request(vault.server).get(`/v1/access-requests/${id}`).set(bearer(token));
   const list = (token: string, q = '') => request(vault.server).get(`/v1/access-requests${q}`).set(bearer(token));
   const newRequest = async (token = t.staff!) => {
@@ -69,6 +76,7 @@ describe.each(STORE_PAIRS)('access requests on %s', (pair) => {
       status: 'pending',
       createdAt: vault.clock.now().toISOString(),
       expiresAt: new Date(vault.clock.now().getTime() + 72 * HOUR).toISOString(),
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
       decisions: [],
     });
     const again = await read(t.staff!, res.body.id);

@@ -48,6 +48,19 @@ export const MATRIX: MatrixRow[] = [
   { route: 'GET /console/styles.css', allowed: {}, public: true },
   { route: 'POST /v1/principals', allowed: { admin: 201 } },
   { route: 'DELETE /v1/principals/:id', allowed: { admin: 200 } },
+  { route: 'DELETE /v1/principals/:id/signing-key', allowed: { admin: 200 } },
+  {
+    route: 'GET /v1/me',
+    allowed: {
+      admin: 200,
+      platform: 200,
+      beauticianOwn: 200,
+      beauticianOther: 200,
+      ...MANAGERS_AND_STAFF,
+    },
+  },
+  // Each head PUTs the key it already registered: answered as set (200), never replaced.
+  { route: 'PUT /v1/me/signing-key', allowed: { deptHeadSame: 200, deptHeadOther: 200, securityHead: 200 } },
   { route: 'POST /v1/orders', allowed: { platform: 201 } },
   { route: 'POST /v1/orders/:orderId/consents', allowed: { platform: 201, beauticianOwn: 201 } },
   { route: 'POST /v1/orders/:orderId/recordings', allowed: { beauticianOwn: 201 } },

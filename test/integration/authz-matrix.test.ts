@@ -3,10 +3,12 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { encryptChunk } from '../../src/crypto/chunk-format.js';
+import { generateSigningKey } from '../../src/crypto/decision-signature.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
 import { bearer, consent, registerOrder } from '../helpers/actors.js';
 import { uploadSealed } from '../helpers/recordings.js';
 import { servedRoutes } from '../helpers/routes.js';
+import { signedDecision, signerFor } from '../helpers/signing.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 import { ACTORS, type Actor, expectedStatus, MATRIX } from './authz-matrix.data.js';
 
@@ -56,7 +58,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       await request(vault.server)
         .post(`/v1/access-requests/${approvedRequest}/decisions`)
         .set(bearer(token[decider]!))
-        .send({ decision: 'approve', comment: 'ok' });
+        .send(await signedDecision(vault.baseUrl, token[decider]!, approvedRequest, 'approve', 'ok'));
     }
   });
   afterAll(async () => vault?.close());
@@ -93,7 +95,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
   };
 
   /** A request for each route, with fresh resources where a success would change state. */
-  async function callFor(route: string): Promise<Call> {
+  async function callFor(route: string, actor: Actor): Promise<Call> {
     const id = ++n;
     const sealedKey = async () => {
       const sodium = await getSodium();
@@ -188,12 +190,32 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
         };
       case 'GET /v1/access-requests/:id':
         return { method: 'get', path: `/v1/access-requests/${approvedRequest}` };
-      case 'POST /v1/access-requests/:id/decisions':
+      case 'POST /v1/access-requests/:id/decisions': {
+        const requestId = await fileRequest();
         return {
           method: 'post',
-          path: `/v1/access-requests/${await fileRequest()}/decisions`,
-          json: { decision: 'approve', comment: 'fine' },
+          path: `/v1/access-requests/${requestId}/decisions`,
+          json:
+            actor === 'none'
+              ? { decision: 'approve', comment: 'fine' }
+              : await signedDecision(vault.baseUrl, token[actor]!, requestId, 'approve', 'fine'),
         };
+      }
+      case 'GET /v1/me':
+        return { method: 'get', path: '/v1/me' };
+      case 'PUT /v1/me/signing-key': {
+        // The key the actor signs with (registered by its first call): a head's PUT of it again answers 200.
+        const publicKey =
+          actor === 'none'
+            ? (await generateSigningKey()).publicKey
+            : (await signerFor(vault.baseUrl, token[actor]!)).publicKey;
+        return { method: 'put', path: '/v1/me/signing-key', json: { publicKey } };
+      }
+      case 'DELETE /v1/principals/:id/signing-key': {
+        const victim = await vault.addPrincipal({ id: `keyed-${id}`, roles: ['security_head'] });
+        await signerFor(vault.baseUrl, victim);
+        return { method: 'delete', path: `/v1/principals/keyed-${id}/signing-key` };
+      }
       case 'GET /v1/access-requests/:id/recordings/:recordingId/audio':
         return { method: 'get', path: `/v1/access-requests/${approvedRequest}/recordings/${sealedRecording}/audio` };
       default:
@@ -219,7 +241,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
     let checked = 0;
     for (const row of MATRIX) {
       for (const actor of ACTORS) {
-        const call = await callFor(row.route);
+        const call = await callFor(row.route, actor);
         let req = request(vault.server)[call.method](call.path);
         if (actor !== 'none') req = req.set(bearer(token[actor]!));
         if (call.binary) req = req.set('content-type', 'application/octet-stream').send(call.binary);

@@ -7,6 +7,7 @@ import { encryptChunk } from '../../src/crypto/chunk-format.js';
 import { getSodium } from '../../src/crypto/sodium.js';
 import { embeddedDataDir, stopLeftoverCluster } from '../helpers/embedded.js';
 import { embeddedEnv, startServerProcess } from '../helpers/server-process.js';
+import { signedDecision } from '../helpers/signing.js';
 import { fixedKeks } from '../helpers/vault.js';
 
 const ADMIN = 'vv_shutdown-test-admin-token-0123456789';
@@ -97,10 +98,12 @@ describe('graceful shutdown of the real server process', () => {
     for (const token of [head, security])
       expect(
         (
-          await api('POST', `/v1/access-requests/${filed.body.id as string}/decisions`, token, {
-            decision: 'approve',
-            comment: 'ok',
-          })
+          await api(
+            'POST',
+            `/v1/access-requests/${filed.body.id as string}/decisions`,
+            token,
+            await signedDecision(base, token, filed.body.id as string, 'approve', 'ok'),
+          )
         ).status,
       ).toBe(200);
 

@@ -1,9 +1,11 @@
 import request, { type Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PhoneClient, splitIntoChunks } from '../../src/client/phone-client.js';
+import { generateSigningKey } from '../../src/crypto/decision-signature.js';
 import { ROUTES } from '../../src/http/openapi.js';
 import { errorResponse } from '../../src/http/response-schemas.js';
 import { bearer, fakeAudio, newVisit } from '../helpers/actors.js';
+import { signedDecision, signerFor } from '../helpers/signing.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 
 /**
@@ -185,13 +187,51 @@ describe('answers match /openapi.json', () => {
     documented(await api.get('/v1/access-requests').set(bearer(officer)), 'GET', '/v1/access-requests');
     documented(await api.get(`/v1/access-requests/${id}`).set(bearer(head)), 'GET', '/v1/access-requests/:id');
     documented(await api.get('/v1/access-requests/req_nope').set(bearer(head)), 'GET', '/v1/access-requests/:id');
-    const decide = (token: string) =>
-      api.post(`/v1/access-requests/${id}/decisions`).set(bearer(token)).send({ decision: 'approve', comment: 'ok' });
+    const decide = async (token: string) =>
+      api
+        .post(`/v1/access-requests/${id}/decisions`)
+        .set(bearer(token))
+        .send(await signedDecision(vault.baseUrl, token, id, 'approve', 'ok'));
     documented(await decide(officer), 'POST', '/v1/access-requests/:id/decisions');
+    await signerFor(vault.baseUrl, head);
+    const unsigned = documented(
+      await api
+        .post(`/v1/access-requests/${id}/decisions`)
+        .set(bearer(head))
+        .send({ decision: 'approve', comment: 'ok' }),
+      'POST',
+      '/v1/access-requests/:id/decisions',
+    );
+    expect(unsigned.body.error.code).toBe('signature_required');
+    const me = documented(await api.get('/v1/me').set(bearer(head)), 'GET', '/v1/me');
+    expect(me.body.signingKeyId).toEqual(expect.any(String));
+    documented(await api.get('/v1/me').set(bearer(officer)), 'GET', '/v1/me');
+    const otherKey = await generateSigningKey();
+    documented(
+      await api.put('/v1/me/signing-key').set(bearer(head)).send({ publicKey: otherKey.publicKey }),
+      'PUT',
+      '/v1/me/signing-key',
+    );
+    documented(
+      await api
+        .put('/v1/me/signing-key')
+        .set(bearer(head))
+        .send({ publicKey: (await signerFor(vault.baseUrl, head)).publicKey }),
+      'PUT',
+      '/v1/me/signing-key',
+    );
     documented(await decide(head), 'POST', '/v1/access-requests/:id/decisions');
     documented(await decide(head), 'POST', '/v1/access-requests/:id/decisions');
     const approved = documented(await decide(security), 'POST', '/v1/access-requests/:id/decisions');
     expect(approved.body.status).toBe('approved');
+    for (const status of [200, 409]) {
+      const cleared = documented(
+        await api.delete('/v1/principals/doc-head/signing-key').set(bearer(vault.adminToken)),
+        'DELETE',
+        '/v1/principals/:id/signing-key',
+      );
+      expect(cleared.status).toBe(status);
+    }
 
     const audio = documented(
       await api

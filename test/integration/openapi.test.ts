@@ -42,7 +42,7 @@ describe('/openapi.json', () => {
     });
     const decided =
       res.body.paths['/v1/access-requests/{id}/decisions'].post.responses['200'].content['application/json'].schema;
-    expect(decided.properties.status.enum).toEqual(['pending', 'approved', 'rejected', 'expired']);
+    expect(decided.properties.status.enum).toEqual(['pending', 'approved', 'rejected', 'expired', 'revoked']);
     // Refusals name the one shared Error schema.
     expect(res.body.paths['/v1/audit'].get.responses['401'].content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/Error',

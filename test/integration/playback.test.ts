@@ -8,6 +8,7 @@ import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.j
 import { bearer, fakeAudio, newVisit, type Visit } from '../helpers/actors.js';
 import { tone } from '../helpers/audio.js';
 import { sequencedAndVerified } from '../helpers/audit.js';
+import { signedDecision } from '../helpers/signing.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const HOUR = 3_600_000;
@@ -123,11 +124,11 @@ describe.each(STORE_PAIRS)('playback on %s', (pair) => {
     expect(res.status).toBe(201);
     return res.body.id as string;
   }
-  const decide = (token: string, id: string, decision: 'approve' | 'reject') =>
+  const decide = async (token: string, id: string, decision: 'approve' | 'reject') =>
     request(vault.server)
       .post(`/v1/access-requests/${id}/decisions`)
       .set(bearer(token))
-      .send({ decision, comment: 'ok' });
+      .send(await signedDecision(vault.baseUrl, token, id, decision, 'ok'));
   async function approvedRequest(orderId = visit.orderId, token = t.staff!) {
     const id = await fileRequest(orderId, token);
     expect((await decide(t.dh!, id, 'approve')).status).toBe(200);
@@ -530,7 +531,7 @@ describe('transcoding without ffmpeg', () => {
       await request(vault.server)
         .post(`/v1/access-requests/${filed.body.id}/decisions`)
         .set(bearer(token))
-        .send({ decision: 'approve', comment: 'ok' });
+        .send(await signedDecision(vault.baseUrl, token, filed.body.id, 'approve', 'ok'));
 
     const path = `/v1/access-requests/${filed.body.id}/recordings/${recordingId}/audio`;
     const res = await request(vault.server).get(`${path}?format=mp3`).set(bearer(staff));

@@ -24,6 +24,11 @@ export interface AccessDecisionRecord {
   countedAs: SignOff;
   comment: string;
   decidedAt: Date;
+  /** Ed25519 signature (base64url) over the decision message; null only when signatures were not required */
+  signature: string | null;
+  signerKeyId: string | null;
+  /** the public key (base64url) the signature verified against at the time */
+  signerPublicKey: string | null;
 }
 
 type RequestRow = {
@@ -48,6 +53,9 @@ type DecisionRow = {
   counted_as: SignOff;
   comment: string;
   decided_at: Date;
+  signature: string | null;
+  signer_key_id: string | null;
+  signer_public_key: string | null;
 };
 
 const toRequest = (r: RequestRow): AccessRequestRecord => ({
@@ -72,6 +80,9 @@ const toDecision = (r: DecisionRow): AccessDecisionRecord => ({
   countedAs: r.counted_as,
   comment: r.comment,
   decidedAt: r.decided_at,
+  signature: r.signature,
+  signerKeyId: r.signer_key_id,
+  signerPublicKey: r.signer_public_key,
 });
 
 export async function insertRequest(
@@ -172,9 +183,20 @@ export async function countRequests(q: Queryable, f: RequestFilter): Promise<num
 
 export async function insertDecision(q: Queryable, d: AccessDecisionRecord): Promise<void> {
   await q.query(
-    `INSERT INTO access_decisions (request_id, decider_id, decision, counted_as, comment, decided_at)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [d.requestId, d.deciderId, d.decision, d.countedAs, d.comment, d.decidedAt],
+    `INSERT INTO access_decisions (request_id, decider_id, decision, counted_as, comment, decided_at,
+                                   signature, signer_key_id, signer_public_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      d.requestId,
+      d.deciderId,
+      d.decision,
+      d.countedAs,
+      d.comment,
+      d.decidedAt,
+      d.signature,
+      d.signerKeyId,
+      d.signerPublicKey,
+    ],
   );
 }
 

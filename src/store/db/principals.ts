@@ -77,3 +77,49 @@ export async function principalNames(q: Queryable, ids: readonly string[]): Prom
   );
   return new Map(rows.map((r) => [r.id, r.name]));
 }
+
+/** A principal's registered Ed25519 public key (base64url) and its key id. */
+export interface SigningKeyRecord {
+  publicKey: string;
+  keyId: string;
+  setAt: Date;
+}
+
+/** The principal's signing key, or null. With `forShare`, the row cannot change until the transaction ends. */
+export async function findSigningKey(
+  q: Queryable,
+  principalId: string,
+  { forShare = false } = {},
+): Promise<SigningKeyRecord | null> {
+  const [row] = await q.query<{
+    signing_key: string | null;
+    signing_key_id: string | null;
+    signing_key_set_at: Date | null;
+  }>(
+    `SELECT signing_key, signing_key_id, signing_key_set_at FROM principals WHERE id = $1${forShare ? ' FOR SHARE' : ''}`,
+    [principalId],
+  );
+  if (!row?.signing_key || !row.signing_key_id || !row.signing_key_set_at) return null;
+  return { publicKey: row.signing_key, keyId: row.signing_key_id, setAt: row.signing_key_set_at };
+}
+
+/** Sets the key only where none is set; false when one already was. */
+export async function setSigningKey(q: Queryable, principalId: string, key: SigningKeyRecord): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE principals SET signing_key = $2, signing_key_id = $3, signing_key_set_at = $4
+      WHERE id = $1 AND signing_key IS NULL RETURNING id`,
+    [principalId, key.publicKey, key.keyId, key.setAt],
+  );
+  return rows.length === 1;
+}
+
+/** Clears the key; returns the one that was set, or null when none was. */
+export async function clearSigningKey(q: Queryable, principalId: string): Promise<SigningKeyRecord | null> {
+  const existing = await findSigningKey(q, principalId, { forShare: true });
+  if (!existing) return null;
+  await q.query(
+    'UPDATE principals SET signing_key = NULL, signing_key_id = NULL, signing_key_set_at = NULL WHERE id = $1',
+    [principalId],
+  );
+  return existing;
+}
