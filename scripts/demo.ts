@@ -8,9 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { signOff } from '../src/cli/sign-off.js';
 import { expectJson, VaultHttpError } from '../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../src/client/phone-client.js';
 import { checkReceipt, ReceiptRejectedError, sha256Hex } from '../src/client/receipt.js';
+import { generateSigningKey } from '../src/crypto/decision-signature.js';
 import { generateLogSeed, logKeyFromSeed } from '../src/crypto/log-key.js';
 import { receiptMessage } from '../src/crypto/receipt.js';
 import { getSodium, toBase64Url } from '../src/crypto/sodium.js';
@@ -261,23 +263,27 @@ async function main(): Promise<void> {
     detail(`playing before sign-off → ${notYet.status}`);
     if (notYet.status !== 403) throw new Error('audio played before sign-off');
 
-    say('two sign-offs: the head of disputes, then the head of security');
-    const one = await call<{ status: string }>(
-      head,
-      'POST',
-      `/v1/access-requests/${filed.id}/decisions`,
-      { decision: 'approve', comment: 'ticket checked' },
-      200,
-    );
+    say('two signed sign-offs (vault sign-off): the head of disputes, then the head of security');
+    // Each head makes an Ed25519 key file once (`vault keys signing-keygen`); `vault sign-off` registers its
+    // public key on first use and signs the request's digest, the decision and the comment with it.
+    const signWith = async (token: string, who: string, decision: 'approve' | 'reject', comment: string) => {
+      const keyFile = path.join(dir, `${who}.signing-key`);
+      const key = await generateSigningKey();
+      await writeFile(keyFile, `${key.seed}\n`, { mode: 0o600 });
+      return signOff({ server: base, token, requestId: filed.id, decision, comment, keyFile, say: detail });
+    };
+    const one = await signWith(head, 'head', 'approve', 'ticket checked');
     detail(`after the department head: ${one.status}`);
-    const two = await call<{ status: string; grantExpiresAt: string }>(
-      security,
-      'POST',
-      `/v1/access-requests/${filed.id}/decisions`,
-      { decision: 'approve', comment: 'purpose is legitimate' },
+    const two = await signWith(security, 'security', 'approve', 'purpose is legitimate');
+    const decided = await call<{ grantExpiresAt: string; decisions: { signerKeyId?: string }[] }>(
+      officer,
+      'GET',
+      `/v1/access-requests/${filed.id}`,
+      undefined,
       200,
     );
-    detail(`after the head of security: ${two.status}, may play until ${two.grantExpiresAt}`);
+    detail(`signed by keys ${decided.decisions.map((d) => d.signerKeyId).join(' and ')}`);
+    detail(`after the head of security: ${two.status}, may play until ${decided.grantExpiresAt}`);
 
     say('the officer plays the recording, decrypted on the fly');
     const played = await fetch(`${base}/v1/access-requests/${filed.id}/recordings/${upload.recordingId}/audio`, {

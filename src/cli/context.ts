@@ -11,6 +11,8 @@ export interface CliContext {
   out(line: string): void;
   /** who the audit log names for what this CLI run does, e.g. `cli:alice` */
   actorId: string;
+  /** environment of commands that talk to a running vault (VAULT_URL, VAULT_TOKEN); main.ts passes process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export type RegisterCommands = (program: Command, ctx: CliContext) => void;

@@ -8,6 +8,7 @@ import type { CliContext } from './context.js';
 import { registerKeysCommands } from './keys.js';
 import { registerPrincipalCommands } from './principals.js';
 import { registerRecordingCommands } from './recordings.js';
+import { registerSignOffCommands } from './sign-off.js';
 
 /** `npm run vault -- <command>`: the same config (environment) and stores as the server. */
 export function buildProgram(ctx: CliContext): Command {
@@ -17,6 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
     registerKeysCommands,
     registerAuditCommands,
     registerRecordingCommands,
+    registerSignOffCommands,
   ])
     register(program, ctx);
   return program;
@@ -40,6 +42,7 @@ if (isMain) {
     },
     out: (line) => process.stdout.write(`${line}\n`),
     actorId: `cli:${os.userInfo().username}`,
+    env: process.env,
   };
   buildProgram(ctx)
     .parseAsync(process.argv)

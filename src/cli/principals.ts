@@ -1,5 +1,6 @@
 import { ROLES, type Role } from '../domain/principal.js';
 import { createPrincipal, revokePrincipal } from '../domain/principals.js';
+import { clearSigningKey } from '../domain/signing-keys.js';
 import { listPrincipals } from '../store/db/principals.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
@@ -57,6 +58,16 @@ export const registerPrincipalCommands: RegisterCommands = (program, ctx) => {
       withDeps(ctx, async (deps) => {
         await revokePrincipal(deps, cliActor(), id);
         ctx.out(`revoked ${id}`);
+      }),
+    );
+
+  principal
+    .command('clear-signing-key <id>')
+    .description("clear a head's signing key so that the head can register a new one (audited)")
+    .action((id: string) =>
+      withDeps(ctx, async (deps) => {
+        const cleared = await clearSigningKey(deps, cliActor(), id);
+        ctx.out(`cleared signing key ${cleared.signingKeyId} of ${id}`);
       }),
     );
 };
