@@ -236,6 +236,7 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
     ).toEqual([]);
   });
 
+  // ~30 routes × 11 actors through HTTP, each with fresh resources: longer than the default test timeout.
   it('answers every route × actor as the table says', async () => {
     const mismatches: string[] = [];
     let checked = 0;
@@ -258,5 +259,5 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
     }
     expect(mismatches).toEqual([]);
     expect(checked).toBe(MATRIX.length * ACTORS.length);
-  });
+  }, 120_000);
 });

@@ -287,6 +287,7 @@ describe('VAULT_REQUIRE_SIGNED_DECISIONS=false', () => {
     expect(unsigned.status).toBe(200);
     expect(unsigned.body.decisions[0]).toEqual({
       deciderId: 'u-dh',
+      deciderName: 'u-dh',
       decision: 'approve',
       countedAs: 'department_head',
       comment: 'ok',
