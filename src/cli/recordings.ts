@@ -1,5 +1,4 @@
-import { toMetadata } from '../domain/recordings.js';
-import { listRecordingsOfOrder } from '../store/db/recordings.js';
+import { recordingsOfOrderAt } from '../domain/recordings.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
 
@@ -13,7 +12,8 @@ export const registerRecordingCommands: RegisterCommands = (program, ctx) => {
     .requiredOption('--order <orderId>', 'the order')
     .action((opts: { order: string }) =>
       withDeps(ctx, async (deps) => {
-        for (const r of await listRecordingsOfOrder(deps.db, opts.order)) ctx.out(JSON.stringify(toMetadata(r)));
+        const { recordings } = await recordingsOfOrderAt(deps.db, opts.order, deps.clock.now());
+        for (const r of recordings) ctx.out(JSON.stringify(r));
       }),
     );
 };

@@ -7,7 +7,7 @@ import { addMs } from '../durations.js';
 import { badRequest, conflict, gone, notFound, tooLarge, type VaultError } from '../errors.js';
 import { canonicalJson } from '../json.js';
 import type { Queryable } from '../store/db/database.js';
-import { activeHoldsOfOrder } from '../store/db/holds.js';
+import { activeHoldsOfOrder, type HoldRecord } from '../store/db/holds.js';
 import * as orders from '../store/db/orders.js';
 import type { RecordingRecord } from '../store/db/recordings.js';
 import * as recordings from '../store/db/recordings.js';
@@ -427,8 +427,8 @@ export interface RecordingMetadata {
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-/** `status` is what it is at the time of the read (statusAt), which the caller decides. */
-export function toMetadata(r: RecordingRecord, status: RecordingRecord['status'] = r.status): RecordingMetadata {
+/** `status` is the one at the time of the read (statusAt: expired by time, swept or not). */
+function toMetadata(r: RecordingRecord, status: RecordingRecord['status']): RecordingMetadata {
   return {
     recordingId: r.id,
     orderId: r.orderId,
@@ -449,6 +449,20 @@ export function toMetadata(r: RecordingRecord, status: RecordingRecord['status']
 
 export type ListedRecording = RecordingMetadata & { holds?: HoldView[] };
 
+/** An order's recordings as they read at `at`, and the holds active then (the API and the CLI both read here). */
+export async function recordingsOfOrderAt(
+  q: Queryable,
+  orderId: string,
+  at: Date,
+): Promise<{ recordings: RecordingMetadata[]; holds: HoldRecord[] }> {
+  // Holds are placed on the order and keep every recording of it.
+  const holds = await activeHoldsOfOrder(q, orderId, at);
+  const list = (await recordings.listRecordingsOfOrder(q, orderId)).map((r) =>
+    toMetadata(r, statusAt(r, at, holds.length > 0)),
+  );
+  return { recordings: list, holds };
+}
+
 /**
  * Metadata only, never key material; the listing itself is an access and is
  * audited. A beautician sees only its own orders' recordings (to find one to
@@ -466,13 +480,9 @@ export async function listOrderRecordings(
     const order = await orders.findOrder(tx, orderId);
     if (!order) throw notFound('order');
     assertOwnIfBeautician(actor, order);
-    // Holds are placed on the order and keep every recording of it.
-    const holds = await activeHoldsOfOrder(tx, orderId, at);
-    const shown = seesHolds ? holds.map(toHoldView) : null;
-    const list = (await recordings.listRecordingsOfOrder(tx, orderId)).map((r) => ({
-      ...toMetadata(r, statusAt(r, at, holds.length > 0)),
-      ...(shown ? { holds: shown } : {}),
-    }));
+    const read = await recordingsOfOrderAt(tx, orderId, at);
+    const shown = seesHolds ? read.holds.map(toHoldView) : null;
+    const list = read.recordings.map((m) => ({ ...m, ...(shown ? { holds: shown } : {}) }));
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'recordings.listed',
