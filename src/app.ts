@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { DomainDeps } from './domain/deps.js';
+import { VaultError } from './errors.js';
 import { accessRequestsRoutes } from './http/access-requests-routes.js';
 import { auditRoutes, publicAuditRoutes } from './http/audit-routes.js';
 import { authenticated } from './http/auth.js';
@@ -45,10 +46,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(holdsRoutes(deps));
   app.use(auditRoutes(deps));
 
-  app.use((req, res) => {
-    res
-      .status(404)
-      .json({ error: { code: 'not_found', message: `no route for ${req.method} ${req.path.slice(0, 200)}` } });
+  // Under /v1 a path no route serves is a refusal like any other, so it reaches the error handler and the
+  // audit log (SPEC step 9); elsewhere (a browser's /favicon.ico) it is only a 404.
+  app.use((req, res, next) => {
+    const message = `no route for ${req.method} ${req.path.slice(0, 200)}`;
+    if (req.path.startsWith('/v1/')) return next(new VaultError('not_found', 'not_found', message));
+    res.status(404).json({ error: { code: 'not_found', message } });
   });
   app.use(errorHandler(deps));
   return app;

@@ -173,7 +173,7 @@ describe('text, times and paths no store can keep (postgres+fs)', () => {
     expect(wrong.status).toBe(401);
   });
 
-  it('audits 401, 403 and 400 on paths whose id holds NUL or cannot be decoded, escaped, and the log still verifies', async () => {
+  it('audits 401, 403, 400 and 404 on paths whose id holds NUL or cannot be decoded, escaped, and the log still verifies', async () => {
     const probes: [string, string | null, number][] = [
       ['/v1/access-requests/x%00y', null, 401],
       ['/v1/access-requests/x%00y', visit.beauticianToken, 403],
@@ -181,6 +181,7 @@ describe('text, times and paths no store can keep (postgres+fs)', () => {
       ['/v1/orders/%E0%A4%A/recordings', null, 401],
       ['/v1/orders/%E0%A4%A/recordings', grant.staffToken, 400],
       [`/v1/recordings/r%00/upload-state`, grant.staffToken, 403],
+      ['/v1/no-such-route/a%00b', grant.staffToken, 404],
     ];
     for (const [path, token, status] of probes) {
       let req = request(vault.server).get(path);
