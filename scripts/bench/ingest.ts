@@ -1,18 +1,22 @@
 /**
- * Ingest benchmark (issue 6):
- *  - chunk upload through the vault's HTTP route (auth, hashing, storage put,
- *    database row, audit entry) vs the same bytes put straight into the same
- *    store (filesystem put, or S3 PutObject), same concurrency, as a ratio;
- *  - 2,000 simulated phones each sending one ~40 KB chunk every 10 s (real time,
- *    3 rounds: 200 chunks/s), with p50/p99 acknowledgement latency, errors and a
- *    final exactly-once check against the database and the store.
+ * Ingest benchmark (issue 17), every figure beside its references in the same
+ * run, under the same load generator (clients/uploader.ts, its own process):
+ *  - the vault's chunk PUT (auth, hash, durable object write, chunk row and
+ *    audit entry committed before the answer);
+ *  - bare node:http + the same durable write (references/bare-http.ts): the ceiling;
+ *  - tus-node-server with its file store, fsynced (references/tus.ts): the peer
+ *    (postgres+fs only: it has no S3 store here).
+ * Two loads: 8 uploads in flight (chunks/s), and 2,000 phones each sending one
+ * 40 KB chunk every 10 s for 30 s (200 chunks/s): delivered/s beside p50/p99
+ * acknowledgement, and for the vault an exactly-once check against the
+ * database and the store.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { createApp } from '../../src/app.js';
@@ -20,35 +24,46 @@ import { systemClock } from '../../src/clock.js';
 import { mapLimit } from '../../src/concurrency.js';
 import { loadConfig } from '../../src/config.js';
 import { fromBase64Url, getSodium, toBase64Url } from '../../src/crypto/sodium.js';
-import type { DomainDeps } from '../../src/domain/deps.js';
 import { recordConsent, registerOrder } from '../../src/domain/orders.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createPrincipal } from '../../src/domain/principals.js';
 import { startRecording } from '../../src/domain/recordings.js';
+import { createFilesystemBlobStore } from '../../src/store/blobs/filesystem.js';
 import { createS3BlobStore } from '../../src/store/blobs/s3.js';
-import { openVault } from '../../src/vault.js';
+import { openVault, type Vault } from '../../src/vault.js';
+import type { Workers } from '../../src/workers.js';
 import { freshPostgresSchema } from '../../test/helpers/postgres.js';
 import { startS3Server } from '../../test/helpers/s3.js';
 import { openStores, type StorePair, type Stores } from '../../test/helpers/vault.js';
 import { runClient } from './clients/run-client.js';
-import type { BurstResult, PhonesResult, Target, UploaderJob } from './clients/uploader.js';
-import type { BenchMetric, BenchSection } from './types.js';
+import type { BurstResult, PhonesResult, Protocol, Target, UploaderJob } from './clients/uploader.js';
+import { type Reference, startBareHttp } from './references/bare-http.js';
+import { startTus } from './references/tus.js';
+import { type BenchMetric, type BenchOptions, type BenchSection, wantedPair, wantedPart } from './types.js';
 
 const KB = 1024;
+const PHONES = 2000;
+const PERIOD_MS = 10_000;
 const progress = (m: string) => process.stderr.write(`  [ingest] ${m}\n`);
 const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+type ServerKind = 'vault' | 'bare' | 'tus';
+const SERVER_LABEL: Record<ServerKind, string> = {
+  vault: 'vault',
+  bare: 'bare http + durable write',
+  tus: 'tus-node-server + fsync',
+};
 
 interface Rig {
-  deps: DomainDeps;
-  base: string;
-  token: string;
-  newRecording(): Promise<{ recordingId: string; contentKey: Uint8Array }>;
+  vault: Vault;
+  stores: Stores;
+  protocols: Partial<Record<ServerKind, Protocol>>;
+  newRecording(): Promise<Target>;
   close(): Promise<void>;
 }
 
-type BenchPair = StorePair;
-
-async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores> {
+async function openBenchStores(pair: StorePair, dataDir: string): Promise<Stores> {
   if (pair === 'postgres+fs') return openStores(pair, dataDir);
   const pg = await freshPostgresSchema();
   // s3rver in a process of its own, as a real store would be: its work must not share the vault's event loop.
@@ -68,7 +83,12 @@ async function openBenchStores(pair: BenchPair, dataDir: string): Promise<Stores
   };
 }
 
-async function rig(pair: BenchPair): Promise<Rig> {
+const listen = (vault: Vault): Promise<Server> =>
+  new Promise<Server>((resolve) => {
+    const s = createApp(vault).listen(0, '127.0.0.1', () => resolve(s));
+  });
+
+async function rig(pair: StorePair): Promise<Rig> {
   const sodium = await getSodium();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vault-bench-ingest-'));
   const config = loadConfig({
@@ -77,44 +97,64 @@ async function rig(pair: BenchPair): Promise<Rig> {
     LOG_LEVEL: 'silent',
   });
   const stores = await openBenchStores(pair, dataDir);
-  const deps = await openVault(config, {
+  const vault = await openVault(config, {
     logger: pino({ level: 'silent' }),
     clock: systemClock,
-    stores: stores,
+    stores,
     defaultMetrics: false,
   });
-  const server = await new Promise<Server>((resolve) => {
-    const s = createApp(deps).listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // As a server runs: its background workers (sweeper, audit sequencer) beside the uploads.
+  const workers: Workers = vault.startWorkers();
+  const server = await listen(vault);
   const admin: Principal = { id: 'admin', name: 'a', department: 'it', roles: ['admin'] };
   const platform: Principal = { id: 'platform', name: 'p', department: 'p', roles: ['platform'] };
   const beautician: Principal = { id: 'bea', name: 'b', department: 'field', roles: ['beautician'] };
-  await createPrincipal(deps, admin, platform);
-  const { token } = await createPrincipal(deps, admin, beautician);
-  const order = await registerOrder(deps, platform, {
+  await createPrincipal(vault, admin, platform);
+  const { token } = await createPrincipal(vault, admin, beautician);
+  const order = await registerOrder(vault, platform, {
     orderId: 'o1',
     beauticianId: 'bea',
     customerId: 'c',
     scheduledAt: new Date().toISOString(),
   });
   for (const party of ['beautician', 'customer'] as const)
-    await recordConsent(deps, platform, 'o1', { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
-  const pk = fromBase64Url(order.publicKey)!;
+    await recordConsent(vault, platform, 'o1', { party, decision: 'consent', mode: 'explicit', appVersion: 'bench' });
+  const pk = fromBase64Url(order.publicKey);
+  if (!pk) throw new Error('no order public key');
+
+  // The references, on the same kind of store, in this same process (the vault's process).
+  const refs: Reference[] = [];
+  const refBlobs =
+    pair === 'postgres+fs' ? await createFilesystemBlobStore(path.join(dataDir, 'bare-objects')) : stores.blobs;
+  const bare = await startBareHttp(refBlobs);
+  refs.push(bare);
+  const protocols: Rig['protocols'] = {
+    vault: { kind: 'vault', base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token },
+    bare: { kind: 'bare', base: bare.base },
+  };
+  if (pair === 'postgres+fs') {
+    const tus = await startTus(path.join(dataDir, 'tus'));
+    refs.push(tus);
+    protocols.tus = { kind: 'tus', base: tus.base };
+  }
   return {
-    deps,
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    token,
+    vault,
+    stores,
+    protocols,
     async newRecording() {
       const contentKey = sodium.randombytes_buf(32);
-      const { recordingId } = await startRecording(deps, beautician, 'o1', {
+      const { recordingId } = await startRecording(vault, beautician, 'o1', {
         sealedContentKey: sodium.crypto_box_seal(contentKey, pk),
         mimeType: 'audio/ogg',
       });
-      return { recordingId, contentKey };
+      return { recordingId, contentKey: toBase64Url(contentKey) };
     },
     async close() {
+      for (const r of refs) await r.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await workers.stop();
+      await vault.close();
       await stores.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
@@ -129,81 +169,90 @@ function runUploader<R>(job: UploaderJob): Promise<R> {
   );
 }
 
-const target = (rec: { recordingId: string; contentKey: Uint8Array }): Target => ({
-  recordingId: rec.recordingId,
-  contentKey: toBase64Url(rec.contentKey),
+/** A target for a reference server: any id and key (the references neither decrypt nor check them). */
+const freeTarget = (): Target => ({
+  recordingId: `ref_${randomBytes(12).toString('hex')}`,
+  contentKey: toBase64Url(randomBytes(32)),
 });
 
-/** Vault route vs direct store put, bodies of the same size, same concurrency. */
-async function throughput(
-  r: Rig,
-  chunkBytes: number,
-  count: number,
-  concurrency: number,
-): Promise<{ vaultMBps: number; ceilingMBps: number }> {
-  const rec = await r.newRecording();
-  const vault = await runUploader<BurstResult>({
-    kind: 'burst',
-    base: r.base,
-    token: r.token,
-    target: target(rec),
-    chunkBytes,
-    count,
-    concurrency,
-  });
-  const body = new Uint8Array(chunkBytes).fill(7);
-  const t1 = performance.now();
-  await mapLimit(
-    Array.from({ length: count - 1 }, (_, i) => i),
-    concurrency,
-    (i) => r.deps.blobs.put(`ceiling/${chunkBytes}/${i}`, body),
+async function targetsFor(r: Rig, kind: ServerKind, n: number): Promise<Target[]> {
+  if (kind !== 'vault') return Array.from({ length: n }, freeTarget);
+  return mapLimit(
+    Array.from({ length: n }, (_, i) => i),
+    16,
+    () => r.newRecording(),
   );
-  const ceilingSeconds = (performance.now() - t1) / 1000;
-  const mb = vault.bytes / 2 ** 20;
-  return { vaultMBps: mb / vault.seconds, ceilingMBps: mb / ceilingSeconds };
+}
+
+/** `count` chunks of `chunkBytes`, `concurrency` at a time, to one recording; chunks/s. */
+async function burst(r: Rig, kind: ServerKind, chunkBytes: number, count: number, concurrency: number) {
+  const protocol = r.protocols[kind];
+  if (!protocol) throw new Error(`no ${kind} server on this pair`);
+  const [target] = await targetsFor(r, kind, 1);
+  if (!target) throw new Error('no target');
+  const result = await runUploader<BurstResult>({ kind: 'burst', protocol, target, chunkBytes, count, concurrency });
+  return { chunksPerSecond: result.chunks / result.seconds, mbPerSecond: result.bytes / 2 ** 20 / result.seconds };
 }
 
 interface PhonesSummary {
+  deliveredPerSecond: number;
   p50: number;
   p99: number;
   max: number;
   errors: number;
   errorKinds: Record<string, number>;
   acked: number;
-  lost: number;
-  duplicates: number;
-  /** CPU the vault's process used while the phones sent, as % of one core (it is idle while they prepare) */
-  vaultCpuPercent: number;
+  /** CPU of this process (the server under test) while the phones sent, as % of one core */
+  serverCpuPercent: number;
+  /** the vault only: acknowledged chunks missing from the database or the store, or stored twice */
+  lost?: number;
+  duplicates?: number;
 }
 
-async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: number): Promise<PhonesSummary> {
-  progress(`starting ${phones} recordings`);
-  const recs = await mapLimit(
-    Array.from({ length: phones }, (_, i) => i),
-    16,
-    () => r.newRecording(),
-  );
+async function phones(r: Rig, kind: ServerKind, rounds: number): Promise<PhonesSummary> {
+  const protocol = r.protocols[kind];
+  if (!protocol) throw new Error(`no ${kind} server on this pair`);
+  progress(`${SERVER_LABEL[kind]}: preparing ${PHONES} phones`);
+  const targets = await targetsFor(r, kind, PHONES);
   progress(
-    `${phones} phones × ${rounds} rounds, one chunk every ${periodMs / 1000} s each (${round((phones * 1000) / periodMs)} chunks/s)`,
+    `${SERVER_LABEL[kind]}: ${PHONES} phones × ${rounds} rounds, one 40 KB chunk every ${PERIOD_MS / 1000} s each (${round((PHONES * 1000) / PERIOD_MS)} chunks/s)`,
   );
   const cpuBefore = process.cpuUsage();
   const result = await runUploader<PhonesResult>({
     kind: 'phones',
-    base: r.base,
-    token: r.token,
-    targets: recs.map(target),
+    protocol,
+    targets,
     rounds,
-    periodMs,
+    periodMs: PERIOD_MS,
     chunkBytes: 40 * KB,
   });
   const cpu = process.cpuUsage(cpuBefore);
-  const vaultCpuPercent = round(((cpu.user + cpu.system) / 1000 / result.sendingMs) * 100);
   const { latencies, acked, errorKinds } = result;
-  const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? NaN;
+  const q = (f: number) => latencies[Math.min(latencies.length - 1, Math.floor(f * latencies.length))] ?? Number.NaN;
+  const summary: PhonesSummary = {
+    deliveredPerSecond: round(acked.length / (result.sendingMs / 1000)),
+    p50: round(q(0.5)),
+    p99: round(q(0.99)),
+    max: round(latencies.at(-1) ?? Number.NaN),
+    errors: Object.values(errorKinds).reduce((a, b) => a + b, 0),
+    errorKinds,
+    acked: acked.length,
+    serverCpuPercent: round(((cpu.user + cpu.system) / 1000 / result.sendingMs) * 100),
+  };
+  if (kind === 'vault') Object.assign(summary, await exactlyOnce(r, targets, acked));
+  return summary;
+}
+
+/** Every acknowledged chunk has one row, and every row one object. */
+async function exactlyOnce(
+  r: Rig,
+  targets: Target[],
+  acked: PhonesResult['acked'],
+): Promise<{ lost: number; duplicates: number }> {
   progress('checking every acknowledged chunk is stored exactly once');
-  const rows = await r.deps.db.query<{ recording_id: string; seq: number; n: number }>(
-    `SELECT recording_id, seq, count(*)::int AS n FROM chunks WHERE recording_id = ANY($1) GROUP BY recording_id, seq`,
-    [recs.map((x) => x.recordingId)],
+  const rows = await r.vault.db.query<{ recording_id: string; seq: number; n: number }>(
+    'SELECT recording_id, seq, count(*)::int AS n FROM chunks WHERE recording_id = ANY($1) GROUP BY recording_id, seq',
+    [targets.map((x) => x.recordingId)],
   );
   const stored = new Map(rows.map((x) => [`${x.recording_id}/${x.seq}`, x.n]));
   let lost = 0;
@@ -214,79 +263,112 @@ async function manyPhones(r: Rig, phones: number, rounds: number, periodMs: numb
     if (n > 1) duplicates++;
   }
   const objects = await mapLimit(
-    recs,
+    targets,
     16,
-    async (x) => (await r.deps.blobs.list(`recordings/${x.recordingId}/`)).length,
+    async (x) => (await r.vault.blobs.list(`recordings/${x.recordingId}/`)).length,
   );
   const objectCount = objects.reduce((a, b) => a + b, 0);
-  if (objectCount !== rows.length) lost += Math.max(0, rows.length - objectCount);
-  const errors = Object.values(errorKinds).reduce((a, b) => a + b, 0);
-  return {
-    p50: round(q(0.5)),
-    p99: round(q(0.99)),
-    max: round(latencies.at(-1) ?? NaN),
-    errors,
-    errorKinds,
-    acked: acked.length,
-    lost,
-    duplicates,
-    vaultCpuPercent,
-  };
+  if (objectCount < rows.length) lost += rows.length - objectCount;
+  return { lost, duplicates };
 }
 
-export async function run(): Promise<BenchSection> {
+export async function run(options: BenchOptions): Promise<BenchSection> {
   const metrics: Record<string, BenchMetric> = {};
   const notes: string[] = [];
-  for (const pair of ['postgres+fs', 'postgres+s3'] as const) {
+  const pairs = (['postgres+fs', 'postgres+s3'] as const).filter((p) => wantedPair(options, p));
+  const reps = options.short ? 1 : 3;
+  const burstCount = options.short ? 150 : 400;
+  const rounds = options.short ? 1 : 3;
+  for (const pair of pairs) {
     const r = await rig(pair);
+    const kinds = (['vault', 'bare', 'tus'] as const).filter((k) => r.protocols[k]);
     try {
-      for (const [label, size, count] of [
-        ['40KB', 40 * KB, 300],
-        ['1MB', 1024 * KB, 40],
-      ] as const) {
-        progress(`${pair}: ${count} chunks of ${label}, 8 at a time`);
-        const t = await throughput(r, size, count, 8);
-        const ratio = t.vaultMBps / t.ceilingMBps;
-        metrics[`${pair} ${label} vault MB/s`] = { value: round(t.vaultMBps), unit: 'MB/s' };
-        metrics[`${pair} ${label} direct store MB/s`] = { value: round(t.ceilingMBps), unit: 'MB/s' };
-        metrics[`${pair} ${label} ratio`] = {
-          value: round(ratio, 3),
-          unit: 'ratio',
-          goal: '>= 0.9',
-          met: ratio >= 0.9,
-        };
+      if (wantedPart(options, 'burst')) {
+        for (const [label, size, count] of [
+          ['40KB', 40 * KB, burstCount],
+          ['1MB', 1024 * KB, options.short ? 20 : 60],
+        ] as const) {
+          progress(`${pair}: ${count} chunks of ${label}, 8 in flight, ${reps}× each server, interleaved`);
+          const rates: Record<string, number[]> = {};
+          for (let i = 0; i < reps; i++) {
+            for (const kind of label === '40KB' ? kinds : (['vault', 'bare'] as const)) {
+              const t = await burst(r, kind, size, count, 8);
+              rates[kind] = [...(rates[kind] ?? []), t.chunksPerSecond];
+            }
+          }
+          for (const [kind, xs] of Object.entries(rates)) {
+            metrics[`${pair} ${label} 8 in flight: ${SERVER_LABEL[kind as ServerKind]}`] = {
+              value: round(median(xs)),
+              unit: 'chunks/s',
+            };
+          }
+          const ratio = median(rates.vault ?? []) / median(rates.bare ?? []);
+          metrics[`${pair} ${label} 8 in flight: vault / bare`] = {
+            value: round(ratio, 3),
+            unit: 'ratio',
+            goal: '>= 0.8',
+            met: ratio >= 0.8,
+          };
+          if (rates.tus) {
+            const tusRatio = median(rates.tus) / median(rates.bare ?? []);
+            metrics[`${pair} ${label} 8 in flight: tus / bare`] = { value: round(tusRatio, 3), unit: 'ratio' };
+          }
+        }
+      }
+      if (wantedPart(options, 'phones')) {
+        const results: Partial<Record<ServerKind, PhonesSummary>> = {};
+        for (const kind of kinds) {
+          const m = await phones(r, kind, rounds);
+          results[kind] = m;
+          const k = `${pair} ${PHONES} phones: ${SERVER_LABEL[kind]}`;
+          const target = PHONES / (PERIOD_MS / 1000);
+          metrics[`${k} delivered`] = {
+            value: m.deliveredPerSecond,
+            unit: 'chunks/s',
+            goal: `>= ${target * 0.98}`,
+            met: m.deliveredPerSecond >= target * 0.98,
+          };
+          metrics[`${k} p50 ack`] = { value: m.p50, unit: 'ms' };
+          metrics[`${k} p99 ack`] =
+            kind === 'vault'
+              ? { value: m.p99, unit: 'ms', goal: '< 100', met: m.p99 < 100 }
+              : { value: m.p99, unit: 'ms' };
+          metrics[`${k} max ack`] = { value: m.max, unit: 'ms' };
+          metrics[`${k} server CPU`] = { value: m.serverCpuPercent, unit: '% of one core' };
+          metrics[`${k} errors`] = { value: m.errors, unit: 'requests' };
+          if (m.errors > 0) notes.push(`${k}: errors by kind ${JSON.stringify(m.errorKinds)}`);
+          if (m.lost !== undefined && m.duplicates !== undefined) {
+            metrics[`${k} acknowledged`] = { value: m.acked, unit: 'chunks' };
+            metrics[`${k} lost or duplicated`] = {
+              value: m.lost + m.duplicates,
+              unit: 'chunks',
+              goal: '= 0',
+              met: m.lost + m.duplicates === 0,
+            };
+          }
+        }
+        const vault = results.vault;
+        const tus = results.tus;
+        if (vault && tus)
+          metrics[`${pair} ${PHONES} phones: vault p99 / tus p99`] = {
+            value: round(vault.p99 / tus.p99, 2),
+            unit: 'ratio',
+            goal: '<= 1',
+            met: vault.p99 <= tus.p99,
+          };
       }
     } finally {
       await r.close();
     }
   }
-  for (const pair of ['postgres+fs', 'postgres+s3'] as const) {
-    const r = await rig(pair);
-    try {
-      const m = await manyPhones(r, 2000, 3, 10_000);
-      const k = `${pair} 2000 phones`;
-      metrics[`${k} p50 ack`] = { value: m.p50, unit: 'ms' };
-      metrics[`${k} p99 ack`] = { value: m.p99, unit: 'ms', goal: '< 100', met: m.p99 < 100 };
-      metrics[`${k} max ack`] = { value: m.max, unit: 'ms' };
-      metrics[`${k} vault CPU`] = { value: m.vaultCpuPercent, unit: '% of one core' };
-      metrics[`${k} acknowledged`] = { value: m.acked, unit: 'chunks' };
-      metrics[`${k} errors`] = { value: m.errors, unit: 'requests' };
-      metrics[`${k} lost or duplicated`] = {
-        value: m.lost + m.duplicates,
-        unit: 'chunks',
-        goal: '= 0',
-        met: m.lost + m.duplicates === 0,
-      };
-      notes.push(`${k}: errors by kind ${JSON.stringify(m.errorKinds)}`);
-    } finally {
-      await r.close();
-    }
-  }
   notes.push(
-    'Many phones: real time, not compressed: 2,000 recordings, 3 rounds of one 40 KB chunk per phone per 10 s (200 chunks/s), spread evenly, with keep-alive connections from one uploader process (scripts/bench/clients/uploader.ts, which encrypts every chunk before the clock starts) on the same 2 cores as the vault, PostgreSQL and s3rver (its own process too). Vault CPU = CPU of the bench process (the vault) while the phones send, as % of one core.',
+    `${options.short ? 'SHORT RUN (a check, not figures to report): ' : ''}bursts: ${burstCount} chunks of 40 KB (and of 1 MB) to one recording, 8 in flight, each server ${reps}×, interleaved, median; phones: ${PHONES} recordings, ${rounds} round(s) of one 40 KB chunk per phone per ${PERIOD_MS / 1000} s, spread evenly, keep-alive connections.`,
   );
   notes.push(
-    'Ceilings: postgres+fs = BlobStore.put on the filesystem (temp file, fsync, rename); postgres+s3 = BlobStore.put, i.e. one S3 PutObject to the same s3rver.',
+    'One load generator (scripts/bench/clients/uploader.ts, its own process; chunks encrypted before the clock starts) for every server. The vault and the references run one after another in the bench process, on the same 2 cores as PostgreSQL and the client. delivered = acknowledged chunks / time from the first send to the last answer: once a server is over capacity, its p99 only measures how far the queue grew.',
   );
-  return { stores: 'postgres+fs and postgres+s3 (s3rver)', metrics, notes };
+  notes.push(
+    'References: bare http = node:http reading the body and calling the same BlobStore.put as the vault (fs: temp file, fsync, rename, dir fsync; s3: one PutObject), no auth, no database; tus = @tus/server + @tus/file-store with an fsync of the data file after the write and of the metadata file and directory at creation (upstream never fsyncs), one creation-with-upload POST per chunk.',
+  );
+  return { stores: pairs.map((p) => (p === 'postgres+s3' ? 'postgres+s3 (s3rver)' : p)).join(' and '), metrics, notes };
 }

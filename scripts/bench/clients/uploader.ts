@@ -3,6 +3,8 @@
  * phones would be), so that encrypting chunks and parsing answers neither
  * competes with the vault's event loop nor counts in its latency.
  * Reads one job (JSON) from stdin, writes one result (JSON) to stdout.
+ * The same load goes to the vault and to the reference servers: only the
+ * request's shape differs (see `Protocol`).
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -16,11 +18,20 @@ export interface Target {
   contentKey: string;
 }
 
+/**
+ * How a chunk is sent: the vault's chunk PUT; a bare PUT of the body to the
+ * bare reference server; or a tus creation-with-upload POST (one request that
+ * creates the upload and sends all its bytes) to tus-node-server.
+ */
+export type Protocol =
+  | { kind: 'vault'; base: string; token: string }
+  | { kind: 'bare'; base: string }
+  | { kind: 'tus'; base: string };
+
 export type UploaderJob =
   | {
       kind: 'burst';
-      base: string;
-      token: string;
+      protocol: Protocol;
       target: Target;
       chunkBytes: number;
       count: number;
@@ -28,8 +39,7 @@ export type UploaderJob =
     }
   | {
       kind: 'phones';
-      base: string;
-      token: string;
+      protocol: Protocol;
       targets: Target[];
       rounds: number;
       periodMs: number;
@@ -40,11 +50,12 @@ export interface BurstResult {
   kind: 'burst';
   seconds: number;
   bytes: number;
+  chunks: number;
 }
 
 export interface PhonesResult {
   kind: 'phones';
-  /** acknowledgement latencies of the 201 answers, ms, sorted */
+  /** acknowledgement latencies of the successful answers, ms, sorted */
   latencies: number[];
   acked: { recordingId: string; seq: number }[];
   errorKinds: Record<string, number>;
@@ -54,20 +65,60 @@ export interface PhonesResult {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-function put(base: string, token: string, recordingId: string, seq: number, body: Uint8Array): Promise<number> {
+interface Answer {
+  ok: boolean;
+  status: number;
+}
+
+function requestFor(
+  p: Protocol,
+  recordingId: string,
+  seq: number,
+  length: number,
+): { url: string; options: http.RequestOptions } {
+  const common = { 'content-length': String(length) };
+  switch (p.kind) {
+    case 'vault':
+      return {
+        url: `${p.base}/v1/recordings/${recordingId}/chunks/${seq}`,
+        options: {
+          method: 'PUT',
+          headers: { ...common, authorization: `Bearer ${p.token}`, 'content-type': 'application/octet-stream' },
+        },
+      };
+    case 'bare':
+      return {
+        url: `${p.base}/objects/${recordingId}/${seq}`,
+        options: { method: 'PUT', headers: { ...common, 'content-type': 'application/octet-stream' } },
+      };
+    case 'tus':
+      return {
+        url: `${p.base}/files`,
+        options: {
+          method: 'POST',
+          headers: {
+            ...common,
+            'tus-resumable': '1.0.0',
+            'upload-length': String(length),
+            'content-type': 'application/offset+octet-stream',
+          },
+        },
+      };
+  }
+}
+
+/** A success is the protocol's own: 201 from the vault and bare; 201 with every byte taken (Upload-Offset) from tus. */
+function put(p: Protocol, recordingId: string, seq: number, body: Uint8Array): Promise<Answer> {
+  const { url, options } = requestFor(p, recordingId, seq, body.length);
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/v1/recordings/${recordingId}/chunks/${seq}`, {
-      method: 'PUT',
-      agent,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/octet-stream',
-        'content-length': String(body.length),
-      },
-    });
+    const req = http.request(url, { ...options, agent });
     req.on('response', (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        const whole = p.kind !== 'tus' || res.headers['upload-offset'] === String(body.length);
+        resolve({ ok: status === 201 && whole, status });
+      });
     });
     req.on('error', reject);
     req.end(body);
@@ -90,13 +141,18 @@ async function burst(job: Extract<UploaderJob, { kind: 'burst' }>): Promise<Burs
   );
   const first = bodies[0];
   if (!first) throw new Error('a burst needs at least one chunk');
-  await put(job.base, job.token, recordingId, 0, first);
+  await put(job.protocol, recordingId, 0, first);
   const t0 = performance.now();
   await mapLimit(bodies.slice(1), job.concurrency, async (body, i) => {
-    const status = await put(job.base, job.token, recordingId, i + 1, body);
-    if (status !== 201) throw new Error(`upload answered ${status}`);
+    const answer = await put(job.protocol, recordingId, i + 1, body);
+    if (!answer.ok) throw new Error(`upload answered ${answer.status}`);
   });
-  return { kind: 'burst', seconds: (performance.now() - t0) / 1000, bytes: (job.count - 1) * job.chunkBytes };
+  return {
+    kind: 'burst',
+    seconds: (performance.now() - t0) / 1000,
+    bytes: (job.count - 1) * job.chunkBytes,
+    chunks: job.count - 1,
+  };
 }
 
 /** Every phone sends one chunk per period, the phones spread evenly over it. */
@@ -126,11 +182,11 @@ async function phones(job: Extract<UploaderJob, { kind: 'phones' }>): Promise<Ph
         if (!body) throw new Error(`no body for phone ${p} seq ${seq}`);
         const t = performance.now();
         try {
-          const status = await put(job.base, job.token, target.recordingId, seq, body);
-          if (status === 201) {
+          const answer = await put(job.protocol, target.recordingId, seq, body);
+          if (answer.ok) {
             latencies.push(performance.now() - t);
             acked.push({ recordingId: target.recordingId, seq });
-          } else failed(`http ${status}`);
+          } else failed(`http ${answer.status}`);
         } catch (err) {
           failed(err instanceof Error && 'code' in err ? String(err.code) : 'network');
         }
