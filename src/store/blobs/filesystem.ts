@@ -1,25 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore, ByteRange, CallOptions, DeleteOutcome, ObjectMetadata } from './blob-store.js';
+import { createDurableWrites, TEMP_SUFFIX } from './durable-writes.js';
 import { assertSafeKey } from './keys.js';
-
-const TEMP_SUFFIX = '.partial';
 
 const isErrno = (err: unknown, code: string): boolean =>
   typeof err === 'object' && err !== null && 'code' in err && (err as NodeJS.ErrnoException).code === code;
-
-/** Removes the temp file of a failed put and rethrows the put's error; a failed removal is reported with it, not instead of it. */
-async function discardTemp(temp: string, cause: unknown): Promise<never> {
-  try {
-    await unlink(temp);
-  } catch (unlinkErr) {
-    if (!isErrno(unlinkErr, 'ENOENT'))
-      throw new AggregateError([cause, unlinkErr], 'an object write failed and its temp file could not be removed');
-  }
-  throw cause;
-}
 
 function checkSignal(signal?: AbortSignal): void {
   signal?.throwIfAborted();
@@ -28,11 +15,13 @@ function checkSignal(signal?: AbortSignal): void {
 /**
  * The embedded default: one file per object under `root`. A put writes a temp
  * file, fsyncs it, renames it over the final name and fsyncs the directory, so
- * an object is either absent or whole, even across a crash.
+ * an object is either absent or whole, even across a crash; the whole write is
+ * one call on a worker thread (durable-writes.ts).
  */
 export async function createFilesystemBlobStore(rootDir: string): Promise<BlobStore> {
   const root = path.resolve(rootDir);
   await mkdir(root, { recursive: true });
+  const writes = createDurableWrites();
 
   const resolve = (key: string, prefix = false): string => {
     assertSafeKey(key, { prefix });
@@ -40,15 +29,6 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
     if (full !== root && !full.startsWith(root + path.sep)) throw new Error('object key escapes the store');
     return full;
   };
-
-  async function fsyncDir(dir: string): Promise<void> {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
 
   async function walk(dir: string, out: string[]): Promise<void> {
     let entries: Dirent[];
@@ -70,25 +50,7 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
     async put(key: string, body: Uint8Array, options?: CallOptions): Promise<void> {
       const final = resolve(key);
       checkSignal(options?.signal);
-      const dir = path.dirname(final);
-      await mkdir(dir, { recursive: true });
-      const temp = `${final}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`;
-      const handle = await open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } catch (err) {
-        await handle.close();
-        return discardTemp(temp, err);
-      }
-      await handle.close();
-      try {
-        checkSignal(options?.signal);
-        await rename(temp, final);
-      } catch (err) {
-        return discardTemp(temp, err);
-      }
-      await fsyncDir(dir);
+      await writes.write(final, body);
     },
 
     async get(key: string, options?: CallOptions & { range?: ByteRange }): Promise<Buffer | null> {
@@ -175,7 +137,9 @@ export async function createFilesystemBlobStore(rootDir: string): Promise<BlobSt
       await stat(root);
     },
 
-    async close(): Promise<void> {},
+    async close(): Promise<void> {
+      await writes.close();
+    },
   };
   return store;
 }
