@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateKeyring } from './crypto/keyring.js';
 import { loadOrCreateLogKey } from './crypto/log-key.js';
+import { createChunkCommits } from './domain/chunk-commits.js';
 import type { DomainDeps } from './domain/deps.js';
 import { createEpochKeys } from './domain/epoch-keyring.js';
 import { assertKeysAvailable } from './domain/key-rotation.js';
@@ -54,9 +55,10 @@ export interface Vault extends DomainDeps {
 export async function openVault(config: Config, options: OpenVaultOptions): Promise<Vault> {
   const { logger } = options;
   const closers: (() => Promise<void>)[] = [];
+  // In reverse order of opening, one after another: what was opened last may still use what was opened first.
   const closeAll = async () => {
-    const results = await Promise.allSettled(closers.reverse().map((close) => close()));
-    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const failures: unknown[] = [];
+    for (const close of closers.reverse()) await close().catch((err: unknown) => failures.push(err));
     if (failures.length > 0) throw new AggregateError(failures, 'closing the vault failed');
   };
   try {
@@ -98,6 +100,13 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
         `VAULT_CHECKPOINT_BUCKET ${config.checkpoints.bucket} has no S3 Object Lock: published checkpoints can be overwritten by whoever holds the bucket's credentials; use a bucket created with Object Lock (compliance mode)`,
       );
     const clock = options.clock ?? systemClock;
+    const metrics = createMetrics({
+      defaultMetrics: options.defaultMetrics ?? true,
+      readiness: () => checkReadiness(deps),
+    });
+    const chunkCommits = createChunkCommits({ db, clock, metrics });
+    // Before the stores close: uploads in flight are answered (committed or refused) first.
+    closers.push(() => chunkCommits.close());
     const deps: DomainDeps = {
       config,
       db,
@@ -108,10 +117,8 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       checkpoints,
       clock,
       ids: await createIdGenerator(),
-      metrics: createMetrics({
-        defaultMetrics: options.defaultMetrics ?? true,
-        readiness: () => checkReadiness(deps),
-      }),
+      metrics,
+      chunkCommits,
     };
     const moved = await moveKekWrappedOrderKeys(deps);
     if (moved > 0) logger.info({ moved }, 'moved order keys from before epoch keys under their epoch keys');

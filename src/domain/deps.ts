@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { BlobStore } from '../store/blobs/blob-store.js';
 import type { CheckpointStore } from '../store/checkpoint-store.js';
 import type { Database } from '../store/db/database.js';
+import type { ChunkCommits } from './chunk-commits.js';
 import type { EpochKeys } from './epoch-keyring.js';
 
 /** What the domain rules receive: stores, keys, a clock and an id generator. No globals. */
@@ -24,4 +25,6 @@ export interface DomainDeps {
   clock: Clock;
   ids: IdGenerator;
   metrics: Metrics;
+  /** group commit of uploaded chunks' rows and audit entries (bound to this db, clock and metrics) */
+  chunkCommits: ChunkCommits;
 }

@@ -6,6 +6,7 @@ import { toBase64Url } from '../crypto/sodium.js';
 import { addMs } from '../durations.js';
 import { badRequest, conflict, gone, notFound, tooLarge, type VaultError } from '../errors.js';
 import { canonicalJson } from '../json.js';
+import type { Metrics } from '../metrics.js';
 import type { Queryable } from '../store/db/database.js';
 import { activeHoldsOfOrder, type HoldRecord } from '../store/db/holds.js';
 import * as orders from '../store/db/orders.js';
@@ -18,6 +19,7 @@ import { followRetention } from './order-key-epochs.js';
 import { assertOwnIfBeautician } from './orders.js';
 import { hasRole, type Principal } from './principal.js';
 import { statusAt } from './retention.js';
+import { hashToken } from './tokens.js';
 
 /** The recording, checked to exist and to belong to an order of this beautician. */
 async function ownRecording(
@@ -40,15 +42,37 @@ async function uploadTarget(
   actor: Principal,
   recordingId: string,
   seq: number,
-  forUpdate = false,
 ): Promise<recordings.UploadTarget> {
-  const target = await recordings.findUploadTarget(q, recordingId, seq, { forUpdate });
+  return ownTarget(actor, await recordings.findUploadTarget(q, recordingId, seq));
+}
+
+function ownTarget(actor: Principal, target: recordings.UploadTarget | null): recordings.UploadTarget {
   if (!target) throw notFound('recording');
   assertOwnIfBeautician(actor, target);
   return target;
 }
 
-function assertAcceptsChunks(rec: RecordingRecord): void {
+/** Who uploads (an active token's principal) and where to (as uploadTarget reads it, unchecked), from one query. */
+export interface UploadAuthorization {
+  principal: Principal;
+  target: recordings.UploadTarget | null;
+}
+
+/**
+ * The chunk route's authentication and its first read together, one database
+ * round trip: null when the token is not an active principal's. putChunk
+ * checks the target (exists, this beautician's) when given it.
+ */
+export async function authenticateUpload(
+  deps: Pick<DomainDeps, 'db'>,
+  token: string,
+  recordingId: string,
+  seq: number,
+): Promise<UploadAuthorization | null> {
+  return recordings.findUploadTargetForToken(deps.db, hashToken(token), recordingId, seq);
+}
+
+export function assertAcceptsChunks(rec: Pick<RecordingRecord, 'status' | 'incompleteReason'>): void {
   if (rec.status === 'expired') throw gone('recording_expired', 'this recording has expired and was destroyed');
   if (rec.status === 'incomplete' && rec.incompleteReason === 'consent_withdrawn')
     throw conflict(
@@ -175,11 +199,13 @@ export async function putChunk(
   recordingId: string,
   seq: number,
   body: Buffer,
-  options: { expectedSha256?: Uint8Array } = {},
+  options: { expectedSha256?: Uint8Array; authorized?: UploadAuthorization } = {},
 ): Promise<PutChunkResult> {
   if (body.length > deps.config.maxChunkBytes)
     throw tooLarge(`a chunk may be at most ${deps.config.maxChunkBytes} bytes`);
-  const before = await uploadTarget(deps.db, actor, recordingId, seq);
+  const before = options.authorized
+    ? ownTarget(actor, options.authorized.target)
+    : await uploadTarget(deps.db, actor, recordingId, seq);
   const digest = createHash('sha256').update(body).digest();
   const sha256 = digest.toString('hex');
   // Checked first: a damaged body says nothing reliable about its shape, and the phone must learn to resend it.
@@ -195,45 +221,20 @@ export async function putChunk(
     throw badRequest('body', `the chunk ${why}`, 'invalid_chunk');
   }
   const result = { seq, size: body.length, sha256 };
-  if (before.storedSha256 !== null) return sameOrConflict(deps, before.storedSha256, result);
+  if (before.storedSha256 !== null) return sameOrConflict(deps.metrics, before.storedSha256, result);
 
   const objectKey = chunkObjectKey(recordingId, seq, sha256);
   await deps.blobs.put(objectKey, body);
-  const at = deps.clock.now();
-  const stored = await deps.db.transaction(async (tx) => {
-    // Locked, so that a completion or the sweeper cannot change the recording between this check and the insert.
-    const target = await uploadTarget(tx, actor, recordingId, seq, true);
-    assertAcceptsChunks(target.recording);
-    if (target.storedSha256 !== null) return sameOrConflict(deps, target.storedSha256, result);
-    const chunk = {
-      recordingId,
-      seq,
-      sha256,
-      size: body.length,
-      plaintextSize: shape.plaintextLength,
-      objectKey,
-      storedAt: at,
-    };
-    if (!(await recordings.insertChunk(tx, chunk))) {
-      const winner = await recordings.findChunk(tx, recordingId, seq);
-      if (!winner) throw new Error('chunk row vanished inside its transaction');
-      return sameOrConflict(deps, winner.sha256, result);
-    }
-    await appendAudit(tx, at, {
-      actorId: actor.id,
-      action: 'chunk.stored',
-      outcome: 'ok',
-      orderId: target.recording.orderId,
-      recordingId,
-      details: { seq, size: body.length, sha256 },
-    });
-    return { outcome: 'stored' as const, ...result };
+  // The row, its recording's totals and the audit entry, committed with those of concurrent uploads (group commit).
+  return deps.chunkCommits.submit({
+    actor,
+    recordingId,
+    seq,
+    sha256,
+    size: body.length,
+    plaintextSize: shape.plaintextLength,
+    objectKey,
   });
-  if (stored.outcome === 'stored') {
-    deps.metrics.chunksStored.inc();
-    deps.metrics.chunkBytesStored.inc(body.length);
-  }
-  return stored;
 }
 
 /** Audits (in a transaction of its own: nothing else is written) and counts a damaged chunk; returns the refusal. */
@@ -271,16 +272,17 @@ async function digestMismatch(
   );
 }
 
-function sameOrConflict(
-  deps: DomainDeps,
+/** A seq already stored: the same body again is a duplicate (200), another body a conflict (409). */
+export function sameOrConflict(
+  metrics: Pick<Metrics, 'chunksDuplicate' | 'chunksConflicting'>,
   storedSha256: string,
   result: Omit<PutChunkResult, 'outcome'>,
 ): PutChunkResult {
   if (storedSha256 === result.sha256) {
-    deps.metrics.chunksDuplicate.inc();
+    metrics.chunksDuplicate.inc();
     return { outcome: 'duplicate', ...result };
   }
-  deps.metrics.chunksConflicting.inc();
+  metrics.chunksConflicting.inc();
   throw conflict('chunk_conflict', `seq ${result.seq} is already stored with a different body`);
 }
 

@@ -83,11 +83,23 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
       objectKey: 'k0',
       storedAt: at,
     };
-    expect(await recordings.insertChunk(db, chunk)).toBe(true);
-    expect(await recordings.insertChunk(db, { ...chunk, sha256: 'bb', objectKey: 'k0b' })).toBe(false);
+    expect(await recordings.insertChunks(db, [chunk])).toEqual(new Set(['r1/0']));
+    // One statement for several rows: a taken seq (here, twice: stored before and repeated) is left alone.
+    const stored = await recordings.insertChunks(db, [
+      { ...chunk, sha256: 'bb', objectKey: 'k0b' },
+      { ...chunk, seq: 1, sha256: 'cc', size: 50, objectKey: 'k1' },
+      { ...chunk, seq: 1, sha256: 'dd', size: 70, objectKey: 'k1b' },
+    ]);
+    expect(stored).toEqual(new Set(['r1/1']));
     expect((await recordings.findChunk(db, 'r1', 0))?.sha256).toBe('aa');
+    expect(
+      await recordings.storedChunkHashes(db, [
+        { recordingId: 'r1', seq: 1 },
+        { recordingId: 'r1', seq: 2 },
+      ]),
+    ).toEqual(new Map([['r1/1', 'cc']]));
     const rec = await recordings.findRecording(db, 'r1');
-    expect(rec).toMatchObject({ storedBytes: 100, storedChunks: 1 });
+    expect(rec).toMatchObject({ storedBytes: 150, storedChunks: 2 });
   });
 
   it('appends audit entries and lists them by order with paging', async () => {

@@ -1,4 +1,5 @@
 import type { UploadReceipt } from '../../crypto/receipt.js';
+import type { Principal, Role } from '../../domain/principal.js';
 import type { RecordingStatus } from '../../domain/vocabulary.js';
 import type { Queryable } from './database.js';
 
@@ -135,22 +136,85 @@ const toChunk = (r: ChunkRow): ChunkRecord => ({
   storedAt: r.stored_at,
 });
 
-/** Inserts the chunk row unless the seq is taken, and adds it to the recording's totals in the same statement; true when this call stored it. */
-export async function insertChunk(q: Queryable, c: ChunkRecord): Promise<boolean> {
-  const rows = await q.query(
+/** What decides whether a recording takes chunks, for a batch of uploads. */
+export interface ChunkTakingState {
+  id: string;
+  orderId: string;
+  status: RecordingStatus;
+  incompleteReason: IncompleteReason | null;
+}
+
+/**
+ * Locks the recordings (in id order, so that two batches never wait on each
+ * other crosswise) until the transaction ends: a completion or the sweeper
+ * cannot change one between this check and the chunk insert.
+ */
+export async function lockChunkTakingStates(
+  q: Queryable,
+  ids: readonly string[],
+): Promise<Map<string, ChunkTakingState>> {
+  const rows = await q.query<{
+    id: string;
+    order_id: string;
+    status: RecordingStatus;
+    incomplete_reason: IncompleteReason | null;
+  }>(
+    'SELECT id, order_id, status, incomplete_reason FROM recordings WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+    [ids],
+  );
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, orderId: r.order_id, status: r.status, incompleteReason: r.incomplete_reason }]),
+  );
+}
+
+export const chunkKey = (recordingId: string, seq: number): string => `${recordingId}/${seq}`;
+
+/**
+ * Inserts the chunk rows whose seq is free, and adds them to their recordings'
+ * totals, in one statement; returns the keys (chunkKey) of the rows it stored.
+ */
+export async function insertChunks(q: Queryable, chunks: readonly ChunkRecord[]): Promise<Set<string>> {
+  if (chunks.length === 0) return new Set();
+  const rows = await q.query<{ recording_id: string; seq: number }>(
     `WITH ins AS (
        INSERT INTO chunks (recording_id, seq, sha256, size, plaintext_size, object_key, stored_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (recording_id, seq) DO NOTHING
-       RETURNING size, stored_at
+       SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::int[], $6::text[], $7::timestamptz[])
+       ON CONFLICT (recording_id, seq) DO NOTHING
+       RETURNING recording_id, seq, size, stored_at
+     ), totals AS (
+       UPDATE recordings r
+          SET stored_bytes = r.stored_bytes + t.bytes, stored_chunks = r.stored_chunks + t.n,
+              last_chunk_at = GREATEST(COALESCE(r.last_chunk_at, t.last), t.last)
+         FROM (SELECT recording_id, sum(size) AS bytes, count(*) AS n, max(stored_at) AS last
+                 FROM ins GROUP BY recording_id) t
+        WHERE r.id = t.recording_id
      )
-     UPDATE recordings SET stored_bytes = stored_bytes + ins.size, stored_chunks = stored_chunks + 1,
-            last_chunk_at = GREATEST(COALESCE(last_chunk_at, ins.stored_at), ins.stored_at)
-       FROM ins
-      WHERE recordings.id = $1
-     RETURNING 1 AS stored`,
-    [c.recordingId, c.seq, c.sha256, c.size, c.plaintextSize, c.objectKey, c.storedAt],
+     SELECT recording_id, seq FROM ins`,
+    [
+      chunks.map((c) => c.recordingId),
+      chunks.map((c) => c.seq),
+      chunks.map((c) => c.sha256),
+      chunks.map((c) => c.size),
+      chunks.map((c) => c.plaintextSize),
+      chunks.map((c) => c.objectKey),
+      chunks.map((c) => c.storedAt),
+    ],
   );
-  return rows.length > 0;
+  return new Set(rows.map((r) => chunkKey(r.recording_id, r.seq)));
+}
+
+/** The sha256 of each stored chunk among these (recording, seq) pairs, by chunkKey. */
+export async function storedChunkHashes(
+  q: Queryable,
+  pairs: readonly { recordingId: string; seq: number }[],
+): Promise<Map<string, string>> {
+  const rows = await q.query<{ recording_id: string; seq: number; sha256: string }>(
+    `SELECT c.recording_id, c.seq, c.sha256
+       FROM chunks c JOIN unnest($1::text[], $2::int[]) AS p(recording_id, seq)
+         ON c.recording_id = p.recording_id AND c.seq = p.seq`,
+    [pairs.map((p) => p.recordingId), pairs.map((p) => p.seq)],
+  );
+  return new Map(rows.map((r) => [chunkKey(r.recording_id, r.seq), r.sha256]));
 }
 
 export interface UploadTarget {
@@ -162,21 +226,59 @@ export interface UploadTarget {
 }
 
 /** Everything a chunk upload checks, in one round trip: the recording, its order's beautician and what the seq already holds. */
-export async function findUploadTarget(
-  q: Queryable,
-  recordingId: string,
-  seq: number,
-  { forUpdate = false } = {},
-): Promise<UploadTarget | null> {
+export async function findUploadTarget(q: Queryable, recordingId: string, seq: number): Promise<UploadTarget | null> {
   const [row] = await q.query<RecordingRow & { beautician_id: string; stored_sha256: string | null }>(
     `SELECT r.*, o.beautician_id, c.sha256 AS stored_sha256
        FROM recordings r
        JOIN orders o ON o.order_id = r.order_id
        LEFT JOIN chunks c ON c.recording_id = r.id AND c.seq = $2
-      WHERE r.id = $1${forUpdate ? ' FOR UPDATE OF r' : ''}`,
+      WHERE r.id = $1`,
     [recordingId, seq],
   );
   return row ? { recording: toRecording(row), beauticianId: row.beautician_id, storedSha256: row.stored_sha256 } : null;
+}
+
+/**
+ * findUploadTarget and the token's check (findPrincipalByTokenHash) in one
+ * round trip: null when the token is not an active principal's; else the
+ * principal, and the target (null when there is no such recording).
+ */
+export async function findUploadTargetForToken(
+  q: Queryable,
+  tokenHash: string,
+  recordingId: string,
+  seq: number,
+): Promise<{ principal: Principal; target: UploadTarget | null } | null> {
+  type Joined = Partial<RecordingRow> & {
+    p_id: string;
+    p_name: string;
+    p_department: string;
+    p_roles: Role[];
+    beautician_id: string | null;
+    stored_sha256: string | null;
+  };
+  const [row] = await q.query<Joined>(
+    `SELECT p.id AS p_id, p.name AS p_name, p.department AS p_department, p.roles AS p_roles,
+            r.*, o.beautician_id, c.sha256 AS stored_sha256
+       FROM tokens t
+       JOIN principals p ON p.id = t.principal_id AND p.revoked_at IS NULL
+       LEFT JOIN recordings r ON r.id = $2
+       LEFT JOIN orders o ON o.order_id = r.order_id
+       LEFT JOIN chunks c ON c.recording_id = r.id AND c.seq = $3
+      WHERE t.token_hash = $1 AND t.revoked_at IS NULL`,
+    [tokenHash, recordingId, seq],
+  );
+  if (!row) return null;
+  const principal: Principal = { id: row.p_id, name: row.p_name, department: row.p_department, roles: row.p_roles };
+  if (row.id == null || row.beautician_id == null) return { principal, target: null };
+  return {
+    principal,
+    target: {
+      recording: toRecording(row as RecordingRow),
+      beauticianId: row.beautician_id,
+      storedSha256: row.stored_sha256,
+    },
+  };
 }
 
 export async function findChunk(q: Queryable, recordingId: string, seq: number): Promise<ChunkRecord | null> {
