@@ -14,7 +14,7 @@ import { meRoutes } from './http/me-routes.js';
 import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
-import { recordingsRoutes } from './http/recordings-routes.js';
+import { chunkUploadRoutes, recordingsRoutes } from './http/recordings-routes.js';
 
 export interface AppDeps extends DomainDeps {
   logger: Logger;
@@ -36,7 +36,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(publicAuditRoutes(deps));
 
   app.use('/v1/principals', adminLimit());
-  app.use('/v1', authenticated(deps, authFailureLimit()));
+  const onAuthFailure = authFailureLimit();
+  // Authenticates on its own, in the query that reads the upload's recording (the ingest hot path).
+  app.use(chunkUploadRoutes(deps, onAuthFailure));
+  app.use('/v1', authenticated(deps, onAuthFailure));
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));
   app.use(meRoutes(deps));

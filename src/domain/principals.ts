@@ -83,9 +83,14 @@ export async function bootstrapAdmin(deps: DomainDeps, token: string): Promise<b
  */
 export async function authenticate(deps: Pick<DomainDeps, 'db' | 'clock'>, token: string): Promise<Principal | null> {
   const principal = await repo.findPrincipalByTokenHash(deps.db, hashToken(token));
-  if (principal && principal.id !== BOOTSTRAP_ADMIN_ID && hasRole(principal, 'admin'))
-    await retireBootstrapAdmin(deps, principal.id);
+  if (principal) await signedIn(deps, principal);
   return principal;
+}
+
+/** What a sign-in entails beyond the token's check; for a route that checks the token in a query of its own. */
+export async function signedIn(deps: Pick<DomainDeps, 'db' | 'clock'>, principal: Principal): Promise<void> {
+  if (principal.id !== BOOTSTRAP_ADMIN_ID && hasRole(principal, 'admin'))
+    await retireBootstrapAdmin(deps, principal.id);
 }
 
 const PRINCIPALS_ACTOR = 'system:principals';

@@ -18,6 +18,7 @@ import { type HoldView, toHoldView } from './holds.js';
 import { followRetention } from './order-key-epochs.js';
 import { assertOwnIfBeautician } from './orders.js';
 import { hasRole, type Principal } from './principal.js';
+import { signedIn } from './principals.js';
 import { statusAt } from './retention.js';
 import { hashToken } from './tokens.js';
 
@@ -64,12 +65,14 @@ export interface UploadAuthorization {
  * checks the target (exists, this beautician's) when given it.
  */
 export async function authenticateUpload(
-  deps: Pick<DomainDeps, 'db'>,
+  deps: Pick<DomainDeps, 'db' | 'clock'>,
   token: string,
   recordingId: string,
   seq: number,
 ): Promise<UploadAuthorization | null> {
-  return recordings.findUploadTargetForToken(deps.db, hashToken(token), recordingId, seq);
+  const found = await recordings.findUploadTargetForToken(deps.db, hashToken(token), recordingId, seq);
+  if (found) await signedIn(deps, found.principal);
+  return found;
 }
 
 export function assertAcceptsChunks(rec: Pick<RecordingRecord, 'status' | 'incompleteReason'>): void {

@@ -21,17 +21,29 @@ const BEARER = /^bearer +([A-Za-z0-9_-]{16,256}) *$/i;
  * (the failed-authentication rate limit) before it is answered 401.
  */
 export function authenticated(deps: { db: Database; clock: Clock }, onFailure?: RequestHandler): RequestHandler {
-  const refuse = (req: Request, res: Response, next: NextFunction) => {
-    if (onFailure) return onFailure(req, res, () => next(unauthorized()));
-    next(unauthorized());
-  };
   return async (req: Request, res: Response, next: NextFunction) => {
-    const match = BEARER.exec(req.get('authorization') ?? '');
-    const principal = match?.[1] ? await authenticate(deps, match[1]) : null;
-    if (!principal) return refuse(req, res, next);
+    const token = bearerToken(req);
+    const principal = token ? await authenticate(deps, token) : null;
+    if (!principal) return refuseAuthentication(req, res, next, onFailure);
     req.principal = principal;
     next();
   };
+}
+
+/** The request's bearer token when it has a well-formed one, else null. */
+export function bearerToken(req: Request): string | null {
+  return BEARER.exec(req.get('authorization') ?? '')?.[1] ?? null;
+}
+
+/** Answers 401, after the failed attempt has passed through `onFailure` (the failed-authentication rate limit). */
+export function refuseAuthentication(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  onFailure?: RequestHandler,
+): unknown {
+  if (onFailure) return onFailure(req, res, () => next(unauthorized()));
+  next(unauthorized());
 }
 
 /** The authenticated principal; only call behind `authenticated`. */
