@@ -28,7 +28,7 @@ export function createApp(deps: AppDeps): Express {
   // Rate limits count per client address; behind a load balancer that address comes from X-Forwarded-For.
   app.set('trust proxy', deps.config.trustProxyHops);
 
-  app.use(requestLogging(deps.logger, deps.ids));
+  app.use(requestLogging(deps.logger));
   app.use(requestMetrics(deps.metrics));
   app.use(securityHeaders());
   app.use(healthRoutes(deps));
