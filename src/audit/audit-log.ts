@@ -99,6 +99,32 @@ export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInpu
   };
 }
 
+/**
+ * Several entries in one statement (one round trip), at the same time, in the
+ * order given: what a group commit of many actions writes (chunk uploads).
+ */
+export async function appendAudits(tx: Queryable, at: Date, inputs: readonly AuditEntryInput[]): Promise<void> {
+  if (inputs.length === 0) return;
+  const rows = await tx.query<{ id: number }>(
+    `INSERT INTO audit_log (at, actor_id, action, outcome, order_id, recording_id, details)
+     SELECT $1, e.actor_id, e.action, e.outcome, e.order_id, e.recording_id, e.details
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+            WITH ORDINALITY AS e(actor_id, action, outcome, order_id, recording_id, details, n)
+      ORDER BY e.n
+     RETURNING id`,
+    [
+      at,
+      inputs.map((i) => i.actorId),
+      inputs.map((i) => i.action),
+      inputs.map((i) => i.outcome),
+      inputs.map((i) => i.orderId ?? null),
+      inputs.map((i) => i.recordingId ?? null),
+      inputs.map((i) => JSON.stringify(i.details ?? {})),
+    ],
+  );
+  if (rows.length !== inputs.length) throw new Error('audit insert stored fewer entries than given');
+}
+
 export function toEntry(r: AuditRow): AuditEntry {
   return {
     id: String(r.id),

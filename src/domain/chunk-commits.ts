@@ -1,4 +1,4 @@
-import { appendAudit } from '../audit/audit-log.js';
+import { type AuditEntryInput, appendAudits } from '../audit/audit-log.js';
 import { type Batcher, createBatcher, type ItemOutcome } from '../batcher.js';
 import type { Clock } from '../clock.js';
 import { notFound } from '../errors.js';
@@ -72,11 +72,12 @@ export async function commitChunks(
         return { ...c, storedAt: at };
       }),
     );
+    const entries: AuditEntryInput[] = [];
     for (const i of candidates) {
       const c = items[i] as ChunkToCommit;
       if (!stored.has(recordings.chunkKey(c.recordingId, c.seq))) continue;
       out[i] = { ok: true, value: { outcome: 'stored', seq: c.seq, size: c.size, sha256: c.sha256 } };
-      await appendAudit(tx, at, {
+      entries.push({
         actorId: c.actor.id,
         action: 'chunk.stored',
         outcome: 'ok',
@@ -85,6 +86,7 @@ export async function commitChunks(
         details: { seq: c.seq, size: c.size, sha256: c.sha256 },
       });
     }
+    await appendAudits(tx, at, entries);
     // Whatever is still open found its seq taken (committed meanwhile, or by an earlier item of this batch).
     const open = items.flatMap((c, i) => (out[i] === undefined ? [{ c, i }] : []));
     if (open.length > 0) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendAudit, listAudit } from '../../src/audit/audit-log.js';
+import { appendAudit, appendAudits, listAudit } from '../../src/audit/audit-log.js';
 import type { Database } from '../../src/store/db/database.js';
 import { migrate } from '../../src/store/db/migrate.js';
 import { insertOrder } from '../../src/store/db/orders.js';
@@ -123,5 +123,27 @@ describe.each(DATABASE_BACKENDS)('database contract on %s', (_name, open) => {
     const all = await listAudit(db, { limit: 100 });
     // Written without a log-wide lock: no index until the sequencer integrates them.
     expect(all.entries.map((e) => e.index)).toEqual(all.entries.map(() => null));
+  });
+
+  it('appends several audit entries in one statement, in the order given', async () => {
+    const before = (await listAudit(db, { orderId: 'o9', limit: 100 })).entries.length;
+    await db.transaction((tx) =>
+      appendAudits(
+        tx,
+        at,
+        [3, 1, 2].map((n) => ({
+          actorId: `b${n}`,
+          action: 'chunk.stored' as const,
+          outcome: 'ok' as const,
+          orderId: 'o9',
+          recordingId: n === 1 ? null : 'r1',
+          details: { seq: n, note: 'é "quoted"' },
+        })),
+      ),
+    );
+    const { entries } = await listAudit(db, { orderId: 'o9', limit: 100 });
+    expect(entries.slice(before).map((e) => [e.actorId, e.recordingId, e.details, e.at])).toEqual(
+      [3, 1, 2].map((n) => [`b${n}`, n === 1 ? null : 'r1', { seq: n, note: 'é "quoted"' }, at.toISOString()]),
+    );
   });
 });
