@@ -1,7 +1,7 @@
 import { appendAudit } from '../audit/audit-log.js';
 import { decisionSignatureValid, requestDigest, type SignedDecision } from '../crypto/decision-signature.js';
 import { addMs } from '../durations.js';
-import { badRequest, forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
+import { badRequest, conflict, forbidden, gone, isVaultError, notFound, type VaultError } from '../errors.js';
 import type { AccessDecisionRecord, AccessRequestRecord, RequestOrder } from '../store/db/access-requests.js';
 import * as repo from '../store/db/access-requests.js';
 import type { Queryable } from '../store/db/database.js';
@@ -10,8 +10,8 @@ import * as principals from '../store/db/principals.js';
 import { orderRetention } from '../store/db/retention.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
-import { effectiveStatus, isPastExpiry, planDecision } from './sign-off.js';
-import type { Decision, Purpose, RequestStatus, SignOff } from './vocabulary.js';
+import { effectiveStatus, eligibleSignOffs, isPastExpiry, planDecision } from './sign-off.js';
+import { type Decision, type Purpose, type RequestStatus, SIGN_OFFS, type SignOff } from './vocabulary.js';
 
 /**
  * Access requests (SPEC steps 5-7): a dispute officer files one for an order;
@@ -47,6 +47,10 @@ export interface AccessRequestView {
   decisions: DecisionView[];
   approvedAt?: string;
   grantExpiresAt?: string;
+  /** a security head ended the grant (status `revoked`) */
+  revokedAt?: string;
+  revokedBy?: string;
+  revokeReason?: string;
 }
 
 export function toView(
@@ -70,6 +74,12 @@ export function toView(
   if (r.status === 'approved' && r.decidedAt && r.grantExpiresAt) {
     view.approvedAt = r.decidedAt.toISOString();
     view.grantExpiresAt = r.grantExpiresAt.toISOString();
+  }
+  if (r.status === 'revoked' && r.decidedAt && r.revokedAt && r.revokedBy) {
+    view.approvedAt = r.decidedAt.toISOString();
+    view.revokedAt = r.revokedAt.toISOString();
+    view.revokedBy = r.revokedBy;
+    view.revokeReason = r.revokeReason ?? '';
   }
   return view;
 }
@@ -141,6 +151,8 @@ export async function fileRequest(
     if (kept.hasRecordings && !kept.hasLive)
       throw gone('recording_expired', "this order's recordings have passed their retention and are expired");
     await repo.insertRequest(tx, record);
+    const signers = await signersAt(tx, record);
+    await repo.insertSigners(tx, record.id, signers);
     await appendAudit(tx, at, {
       actorId: actor.id,
       action: 'access_request.filed',
@@ -153,10 +165,41 @@ export async function fileRequest(
         ticketRef: input.ticketRef,
         department: actor.department,
         expiresAt: record.expiresAt.toISOString(),
+        signers: Object.fromEntries(signers),
       },
     });
   });
-  return toView({ ...record, status: 'pending', decidedAt: null, grantExpiresAt: null }, [], at);
+  return toView(
+    {
+      ...record,
+      status: 'pending',
+      decidedAt: null,
+      grantExpiresAt: null,
+      revokedAt: null,
+      revokedBy: null,
+      revokeReason: null,
+    },
+    [],
+    at,
+  );
+}
+
+/**
+ * Who may sign a request filed now (SPEC step 6): the active heads of the
+ * requester's department and the active security heads, never the requester.
+ * Stored with the request, so a role granted later does not count for it.
+ */
+async function signersAt(
+  tx: Queryable,
+  r: { requesterId: string; requesterDepartment: string },
+): Promise<Map<string, SignOff[]>> {
+  const out = new Map<string, SignOff[]>();
+  for (const p of await principals.activeWithRoles(tx, SIGN_OFFS)) {
+    if (p.id === r.requesterId) continue;
+    const offs = eligibleSignOffs(p, r);
+    if (offs.length > 0) out.set(p.id, offs);
+  }
+  return out;
 }
 
 /** Who sees which requests: auditors and security heads all, department heads their department's, staff their own. */
@@ -344,9 +387,19 @@ export async function decideRequest(
       const request = await repo.findRequest(tx, id, { forUpdate: true });
       if (!request) throw notFound('access request');
       const decisions = await repo.listDecisions(tx, [id]);
+      // A signer revoked before approval no longer counts: the request waits for another (SPEC step 6).
+      const revoked = await principals.revokedAmong(
+        tx,
+        decisions.map((d) => d.deciderId),
+      );
+      const facts = {
+        ...request,
+        signers: (await repo.findSigners(tx, id)) ?? undefined,
+      };
+      const counted = decisions.map((d) => ({ ...d, counts: !revoked.has(d.deciderId) }));
       let plan: ReturnType<typeof planDecision>;
       try {
-        plan = planDecision(request, decisions, actor, input.decision, at);
+        plan = planDecision(facts, counted, actor, input.decision, at);
       } catch (e) {
         // An expired request is marked so before the refusal, and that mark must commit.
         if (isVaultError(e) && e.code === 'request_expired' && request.status === 'pending') {
@@ -425,4 +478,45 @@ export async function decideRequest(
   );
   if ('refusal' in result) throw result.refusal;
   return result.view;
+}
+
+/**
+ * A security head ends a live grant at once (SPEC step 7): the request becomes
+ * `revoked` and its audio answers 410 from then on. Under the request's row
+ * lock, so a revocation and a playback start are ordered.
+ */
+export async function revokeRequest(
+  deps: DomainDeps,
+  actor: Principal,
+  id: string,
+  input: { reason: string },
+): Promise<AccessRequestView> {
+  if (!hasRole(actor, 'security_head')) throw forbidden('only a security_head ends a grant', 'wrong_role');
+  const at = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    const request = await repo.findRequest(tx, id, { forUpdate: true });
+    if (!request) throw notFound('access request');
+    const status = effectiveStatus(request, at);
+    if (status !== 'approved')
+      throw conflict(`request_${status}`, `this access request is ${status}; only a live grant can be revoked`);
+    if (!request.grantExpiresAt || at.getTime() >= request.grantExpiresAt.getTime())
+      throw gone('grant_expired', 'this grant has already run out');
+    if (!(await repo.revokeGrant(tx, id, { at, by: actor.id, reason: input.reason })))
+      throw new Error('approved access request not revoked under its own row lock');
+    await appendAudit(tx, at, {
+      actorId: actor.id,
+      action: 'access_request.revoked',
+      outcome: 'ok',
+      orderId: request.orderId,
+      details: { requestId: id, reason: input.reason, grantExpiresAt: request.grantExpiresAt.toISOString() },
+    });
+    const revoked = {
+      ...request,
+      status: 'revoked' as const,
+      revokedAt: at,
+      revokedBy: actor.id,
+      revokeReason: input.reason,
+    };
+    return toView(revoked, await repo.listDecisions(tx, [id]), at);
+  });
 }

@@ -52,6 +52,7 @@ export async function authorizePlayback(
     throw forbidden('only the officer who filed this access request may play its audio', 'not_your_request');
   const status = effectiveStatus(request, now);
   if (status === 'expired') throw gone('request_expired', 'this access request expired before it was decided');
+  if (status === 'revoked') throw gone('grant_revoked', 'a security head ended this grant; file a new request');
   if (status !== 'approved')
     throw forbidden(`this access request is ${status}; audio plays only after both sign-offs`, 'request_not_approved');
   if (!request.grantExpiresAt || now.getTime() >= request.grantExpiresAt.getTime()) {
@@ -70,6 +71,13 @@ export async function authorizePlayback(
   }
   if (recording.status === 'recording')
     throw conflict('recording_in_progress', 'this recording is still being uploaded');
+  // A grant covers only recordings already sealed or incomplete when the request was approved (SPEC step 7).
+  const closedAt = recording.sealedAt ?? recording.incompleteAt;
+  if (!closedAt || !request.decidedAt || closedAt.getTime() > request.decidedAt.getTime())
+    throw forbidden(
+      'this recording was still being made when the request was approved; the grant does not cover it',
+      'recording_not_in_grant',
+    );
   return { request, recording, order };
 }
 

@@ -14,13 +14,23 @@ export interface RequestFacts {
   requesterDepartment: string;
   status: RequestStatus;
   expiresAt: Date;
+  /**
+   * Who may sign, fixed when the request was filed (SPEC step 6): each person
+   * with the sign-offs they could give then. A role granted later does not
+   * count. Absent only for requests filed before signer sets were stored.
+   */
+  signers?: ReadonlyMap<string, readonly SignOff[]>;
 }
 
 export interface DecisionFacts {
   deciderId: string;
   decision: Decision;
   countedAs: SignOff;
+  /** false once the decider was revoked while the request was pending: the approval no longer counts */
+  counts?: boolean;
 }
+
+const counted = (decisions: readonly DecisionFacts[]) => decisions.filter((d) => d.counts !== false);
 
 /** A pending request whose time ran out is expired, whether or not a writer has marked it yet. */
 export function isPastExpiry(request: Pick<RequestFacts, 'status' | 'expiresAt'>, now: Date): boolean {
@@ -45,14 +55,22 @@ export function eligibleSignOffs(decider: Principal, request: Pick<RequestFacts,
 
 /** Which sign-offs are already given by approvals. */
 export function givenSignOffs(decisions: readonly DecisionFacts[]): Set<SignOff> {
-  return new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.countedAs));
+  return new Set(
+    counted(decisions)
+      .filter((d) => d.decision === 'approve')
+      .map((d) => d.countedAs),
+  );
 }
 
 /** The status that follows from the decisions recorded on a request that was pending. */
 export function outcomeOf(decisions: readonly DecisionFacts[]): 'pending' | 'approved' | 'rejected' {
   if (decisions.some((d) => d.decision === 'reject')) return 'rejected';
   const given = givenSignOffs(decisions);
-  const approvers = new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.deciderId));
+  const approvers = new Set(
+    counted(decisions)
+      .filter((d) => d.decision === 'approve')
+      .map((d) => d.deciderId),
+  );
   return SIGN_OFFS.every((s) => given.has(s)) && approvers.size >= SIGN_OFFS.length ? 'approved' : 'pending';
 }
 
@@ -78,12 +96,17 @@ export function planDecision(
   // Who may decide is answered before anything about the request's state is revealed.
   if (decider.id === request.requesterId)
     throw forbidden('the requester cannot decide their own access request', 'own_request');
-  const eligible = eligibleSignOffs(decider, request);
-  if (eligible.length === 0) {
+  const byRole = eligibleSignOffs(decider, request);
+  if (byRole.length === 0) {
     throw forbidden(
       'a department_head decides only requests filed by staff of their own department',
       'not_your_department',
     );
+  }
+  const fixed = request.signers?.get(decider.id);
+  const eligible = request.signers ? byRole.filter((s) => fixed?.includes(s)) : byRole;
+  if (eligible.length === 0) {
+    throw forbidden('you were not among the people who could sign this request when it was filed', 'not_a_signer');
   }
   if (effectiveStatus(request, now) === 'expired')
     throw gone('request_expired', 'this access request expired before it was decided');

@@ -70,6 +70,7 @@ export const AUDIT_ACTIONS = [
   'access_request.decided',
   'access_request.expired',
   'access_request.decision_refused',
+  'access_request.revoked',
   'playback.started',
   'playback.refused',
   'playback.integrity_failure',

@@ -24,6 +24,10 @@ export const decisionBody = z.strictObject({
     ),
 });
 
+export const revokeBody = z.strictObject({
+  reason: z.string().trim().min(1, 'must not be empty').max(2000),
+});
+
 export const requestParams = z.strictObject({ id });
 export const audioParams = z.strictObject({ id, recordingId: id });
 

@@ -1,7 +1,7 @@
 import { pipeline, type Readable } from 'node:stream';
 import { type Request, type Response, Router } from 'express';
 import type { Logger } from 'pino';
-import { decideRequest, fileRequest, listRequestsFor, readRequest } from '../domain/access-requests.js';
+import { decideRequest, fileRequest, listRequestsFor, readRequest, revokeRequest } from '../domain/access-requests.js';
 import { contentRange, unsatisfiedRange } from '../domain/byte-ranges.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { nameRequest, nameRequestPage } from '../domain/display-names.js';
@@ -16,6 +16,7 @@ import {
   fileRequestBody,
   listRequestsQuery,
   requestParams,
+  revokeBody,
 } from './access-request-schemas.js';
 import { requireRole } from './auth.js';
 import { jsonBody, params, query } from './validate.js';
@@ -47,6 +48,12 @@ export function accessRequestsRoutes(deps: DomainDeps & { logger: Logger }): Rou
     const actor = requireRole(req, ...MANAGERS);
     const { id } = params(req, requestParams);
     res.json(await nameRequest(deps, await decideRequest(deps, actor, id, jsonBody(req, decisionBody))));
+  });
+
+  router.post('/v1/access-requests/:id/revoke', async (req, res) => {
+    const actor = requireRole(req, 'security_head');
+    const { id } = params(req, requestParams);
+    res.json(await nameRequest(deps, await revokeRequest(deps, actor, id, jsonBody(req, revokeBody))));
   });
 
   router.get('/v1/access-requests/:id/recordings/:recordingId/audio', async (req, res) => {

@@ -14,6 +14,7 @@ import {
   fileRequestBody,
   listRequestsQuery,
   requestParams,
+  revokeBody,
 } from './access-request-schemas.js';
 import { auditVerifyQuery, consistencyQuery, inclusionParams, inclusionQuery } from './audit-schemas.js';
 import { holdParams, placeHoldBody } from './hold-schemas.js';
@@ -353,6 +354,17 @@ export const ROUTES: RouteDoc[] = [
       ...ERR,
       400: 'bad input (names the field); signature_required or bad_signature: nothing was counted',
     },
+    answers: { 200: answer.accessRequestResponse },
+  },
+  {
+    operationId: 'revokeAccessRequest',
+    method: 'post',
+    path: '/v1/access-requests/:id/revoke',
+    summary: 'end a live grant at once (status revoked); its audio answers 410 from then on',
+    roles: ['security_head'],
+    params: requestParams,
+    body: revokeBody,
+    responses: { 200: 'the request, revoked', 409: 'not approved', 410: 'grant already ran out', ...ERR },
     answers: { 200: answer.accessRequestResponse },
   },
   {

@@ -198,6 +198,9 @@ export const accessRequestResponse = z.strictObject({
   ),
   approvedAt: time.optional(),
   grantExpiresAt: time.optional().describe('while approved: the requester may play until then'),
+  revokedAt: time.optional().describe('when a security head ended the grant'),
+  revokedBy: z.string().optional(),
+  revokeReason: z.string().optional(),
 }) satisfies z.ZodType<NamedAccessRequestView>;
 export const accessRequestListResponse = z.strictObject({
   requests: z.array(accessRequestResponse),

@@ -79,6 +79,7 @@ export const MATRIX: MatrixRow[] = [
     allowed: { staffOwn: 200, deptHeadSame: 200, securityHead: 200, auditor: 200 },
   },
   { route: 'POST /v1/access-requests/:id/decisions', allowed: { deptHeadSame: 200, securityHead: 200 } },
+  { route: 'POST /v1/access-requests/:id/revoke', allowed: { securityHead: 200 } },
   { route: 'GET /v1/access-requests/:id/recordings/:recordingId/audio', allowed: { staffOwn: 200 } },
   { route: 'GET /v1/audit', allowed: { securityHead: 200, auditor: 200 } },
   { route: 'GET /v1/audit/verify', allowed: { securityHead: 200, auditor: 200 } },

@@ -201,6 +201,15 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
               : await signedDecision(vault.baseUrl, token[actor]!, requestId, 'approve', 'fine'),
         };
       }
+      case 'POST /v1/access-requests/:id/revoke': {
+        const requestId = await fileRequest();
+        for (const decider of ['deptHeadSame', 'securityHead'] as const)
+          await request(vault.server)
+            .post(`/v1/access-requests/${requestId}/decisions`)
+            .set(bearer(token[decider]!))
+            .send(await signedDecision(vault.baseUrl, token[decider]!, requestId, 'approve', 'ok'));
+        return { method: 'post', path: `/v1/access-requests/${requestId}/revoke`, json: { reason: 'ticket closed' } };
+      }
       case 'GET /v1/me':
         return { method: 'get', path: '/v1/me' };
       case 'PUT /v1/me/signing-key': {

@@ -15,6 +15,10 @@ export interface AccessRequestRecord {
   /** when it was approved or rejected */
   decidedAt: Date | null;
   grantExpiresAt: Date | null;
+  /** set when a security head ended the grant (status `revoked`) */
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  revokeReason: string | null;
 }
 
 export interface AccessDecisionRecord {
@@ -44,6 +48,9 @@ type RequestRow = {
   expires_at: Date;
   decided_at: Date | null;
   grant_expires_at: Date | null;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+  revoke_reason: string | null;
 };
 
 type DecisionRow = {
@@ -71,6 +78,9 @@ const toRequest = (r: RequestRow): AccessRequestRecord => ({
   expiresAt: r.expires_at,
   decidedAt: r.decided_at,
   grantExpiresAt: r.grant_expires_at,
+  revokedAt: r.revoked_at,
+  revokedBy: r.revoked_by,
+  revokeReason: r.revoke_reason,
 });
 
 const toDecision = (r: DecisionRow): AccessDecisionRecord => ({
@@ -87,7 +97,7 @@ const toDecision = (r: DecisionRow): AccessDecisionRecord => ({
 
 export async function insertRequest(
   q: Queryable,
-  r: Omit<AccessRequestRecord, 'status' | 'decidedAt' | 'grantExpiresAt'>,
+  r: Omit<AccessRequestRecord, 'status' | 'decidedAt' | 'grantExpiresAt' | 'revokedAt' | 'revokedBy' | 'revokeReason'>,
 ): Promise<void> {
   await q.query(
     `INSERT INTO access_requests (id, order_id, requester_id, requester_department, purpose, reason, ticket_ref, status, created_at, expires_at)
@@ -235,4 +245,45 @@ export async function expirePending(
     [now, id ?? null],
   );
   return rows.map((r) => ({ id: r.id, orderId: r.order_id, expiresAt: r.expires_at }));
+}
+
+/** Who may sign this request, as fixed at filing: principal id → the sign-offs that person could give then. */
+export async function insertSigners(
+  q: Queryable,
+  requestId: string,
+  signers: ReadonlyMap<string, readonly SignOff[]>,
+): Promise<void> {
+  const rows = [...signers].flatMap(([principalId, offs]) => offs.map((s) => [principalId, s] as const));
+  if (rows.length === 0) return;
+  await q.query(
+    `INSERT INTO access_request_signers (request_id, principal_id, sign_off)
+     SELECT $1, p, s FROM unnest($2::text[], $3::text[]) AS t(p, s)`,
+    [requestId, rows.map((r) => r[0]), rows.map((r) => r[1])],
+  );
+}
+
+/** The signer set of a request; null for a request filed before signer sets were stored (it has no rows). */
+export async function findSigners(q: Queryable, requestId: string): Promise<Map<string, SignOff[]> | null> {
+  const rows = await q.query<{ principal_id: string; sign_off: SignOff }>(
+    'SELECT principal_id, sign_off FROM access_request_signers WHERE request_id = $1 ORDER BY principal_id, sign_off',
+    [requestId],
+  );
+  if (rows.length === 0) return null;
+  const out = new Map<string, SignOff[]>();
+  for (const r of rows) out.set(r.principal_id, [...(out.get(r.principal_id) ?? []), r.sign_off]);
+  return out;
+}
+
+/** Ends a live grant; false when the request was not approved (the caller holds the row lock). */
+export async function revokeGrant(
+  q: Queryable,
+  id: string,
+  to: { at: Date; by: string; reason: string },
+): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE access_requests SET status = 'revoked', revoked_at = $2, revoked_by = $3, revoke_reason = $4
+      WHERE id = $1 AND status = 'approved' RETURNING id`,
+    [id, to.at, to.by, to.reason],
+  );
+  return rows.length === 1;
 }

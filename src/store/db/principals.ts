@@ -123,3 +123,22 @@ export async function clearSigningKey(q: Queryable, principalId: string): Promis
   );
   return existing;
 }
+
+/** Active principals holding any of these roles: who could sign a request being filed now. */
+export async function activeWithRoles(q: Queryable, roles: readonly Role[]): Promise<Principal[]> {
+  const rows = await q.query<PrincipalRow>(
+    'SELECT * FROM principals WHERE revoked_at IS NULL AND roles && $1::text[] ORDER BY id',
+    [roles],
+  );
+  return rows.map(toPrincipal);
+}
+
+/** Which of these principals are revoked. */
+export async function revokedAmong(q: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await q.query<{ id: string }>(
+    'SELECT id FROM principals WHERE id = ANY($1::text[]) AND revoked_at IS NOT NULL',
+    [[...new Set(ids)]],
+  );
+  return new Set(rows.map((r) => r.id));
+}
