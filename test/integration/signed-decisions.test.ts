@@ -238,11 +238,12 @@ describe.each(STORE_PAIRS)('signed sign-offs on %s', (pair) => {
   });
 
   it('answers a head without a key that it must register one', async () => {
+    // Made before the filing: only the heads there at filing may sign (SPEC step 6).
+    const unregistered = await vault.addPrincipal({ id: `nokey-${tag}`, roles: ['security_head'] });
     const filed = await file();
     const res = await post(t.fresh!, filed.id, { decision: 'approve', comment: 'ok' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('signature_required');
-    const unregistered = await vault.addPrincipal({ id: `nokey-${tag}`, roles: ['security_head'] });
     const signed = await signDecision(
       {
         requestId: filed.id,
