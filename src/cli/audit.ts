@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { listAudit } from '../audit/audit-log.js';
 import { verifyAndRecord } from '../audit/verify.js';
+import { registerAuditWatch } from './audit-watch.js';
 import type { RegisterCommands } from './context.js';
 import { withDeps } from './with-deps.js';
 
@@ -22,6 +23,8 @@ export const registerAuditCommands: RegisterCommands = (program, ctx) => {
         if (!result.ok) process.exitCode = 1;
       }),
     );
+
+  registerAuditWatch(audit, ctx);
 
   audit
     .command('export')

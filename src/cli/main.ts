@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { openVault } from '../vault.js';
 import { registerAuditCommands } from './audit.js';
 import type { CliContext } from './context.js';
+import { registerEvidenceCommands } from './evidence.js';
 import { registerKeysCommands } from './keys.js';
 import { registerPrincipalCommands } from './principals.js';
 import { registerRecordingCommands } from './recordings.js';
@@ -17,6 +18,7 @@ export function buildProgram(ctx: CliContext): Command {
     registerPrincipalCommands,
     registerKeysCommands,
     registerAuditCommands,
+    registerEvidenceCommands,
     registerRecordingCommands,
     registerSignOffCommands,
   ])

@@ -81,6 +81,7 @@ export const AUDIT_ACTIONS = [
   'epoch.destroyed',
   'hold_key.destroyed',
   'audit.verified',
+  'evidence.exported',
   'request.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -7,10 +7,11 @@ import { verifierKey } from '../crypto/log-key.js';
 import { toBase64Url } from '../crypto/sodium.js';
 import type { DomainDeps } from '../domain/deps.js';
 import { actorNames } from '../domain/display-names.js';
+import { exportEvidence } from '../domain/evidence.js';
 import { unavailable } from '../errors.js';
 import { auditVerifyQuery, consistencyQuery, inclusionParams, inclusionQuery } from './audit-schemas.js';
 import { requireRole } from './auth.js';
-import { auditQuery } from './schemas.js';
+import { auditQuery, orderParams } from './schemas.js';
 import { params, query } from './validate.js';
 
 /** What anyone may read without a token: the newest checkpoint and the key that signs it. */
@@ -64,6 +65,12 @@ export function auditRoutes(deps: DomainDeps): Router {
     const { index } = params(req, inclusionParams);
     const { treeSize } = query(req, inclusionQuery);
     res.json(await proveInclusion(deps.db, index, treeSize));
+  });
+
+  router.get('/v1/orders/:orderId/evidence', async (req, res) => {
+    const actor = requireRole(req, 'auditor', 'security_head');
+    const { orderId } = params(req, orderParams);
+    res.json(await exportEvidence(deps, actor, orderId));
   });
 
   router.get('/v1/audit/consistency', async (req, res) => {

@@ -435,6 +435,17 @@ export const ROUTES: RouteDoc[] = [
     answers: { 200: answer.inclusionProofResponse },
   },
   {
+    operationId: 'exportOrderEvidence',
+    method: 'get',
+    path: '/v1/orders/:orderId/evidence',
+    summary:
+      "the order's evidence bundle: its entries with inclusion proofs to one signed checkpoint, chunk manifests, access requests",
+    roles: ['auditor', 'security_head'],
+    params: orderParams,
+    responses: { 200: 'the bundle (verify it offline with vault evidence verify)', ...ERR },
+    answers: { 200: answer.evidenceResponse },
+  },
+  {
     operationId: 'getAuditConsistencyProof',
     method: 'get',
     path: '/v1/audit/consistency',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-log.js';
+import { EVIDENCE_VERSION, type EvidenceBundle } from '../audit/evidence-bundle.js';
 import type { VerifyResult } from '../audit/verify.js';
 import type { UploadReceipt } from '../crypto/receipt.js';
 import type { NamedAccessRequestView } from '../domain/display-names.js';
@@ -220,17 +221,20 @@ const jsonValue: z.ZodType<Json> = z
     z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
   )
   .meta({ id: 'JsonValue', description: 'any JSON value' });
+const auditLeaf = z.strictObject({
+  id: z.string(),
+  at: time,
+  actorId: z.string().nullable(),
+  action: z.string(),
+  outcome: z.enum(['ok', 'refused', 'failed']),
+  orderId: z.string().nullable(),
+  recordingId: z.string().nullable(),
+  details: z.record(z.string(), jsonValue),
+});
+
 export const auditPageResponse = z.strictObject({
   entries: z.array(
-    z.strictObject({
-      id: z.string(),
-      at: time,
-      actorId: z.string().nullable(),
-      action: z.string(),
-      outcome: z.enum(['ok', 'refused', 'failed']),
-      orderId: z.string().nullable(),
-      recordingId: z.string().nullable(),
-      details: z.record(z.string(), jsonValue),
+    auditLeaf.extend({
       index: z.number().int().nullable().describe('the leaf index in the tree; null until sequenced'),
     }),
   ),
@@ -268,3 +272,31 @@ export const consistencyProofResponse = z.strictObject({
   to: z.number().int(),
   hashes: z.array(hexHash).describe('RFC 9162 consistency proof, hex'),
 });
+
+export const evidenceResponse = z
+  .strictObject({
+    v: z.literal(EVIDENCE_VERSION),
+    orderId: z.string(),
+    exportedAt: time,
+    checkpoint: z.string().describe('the signed checkpoint (C2SP tlog-checkpoint) every proof leads to'),
+    entries: z.array(
+      z.strictObject({
+        index: z.number().int(),
+        entry: auditLeaf,
+        inclusion: z.array(sha256Hex).describe('RFC 9162 inclusion proof to the checkpoint, hex'),
+      }),
+    ),
+    recordings: z.array(
+      z.strictObject({
+        recordingId: z.string(),
+        status: z.string(),
+        chunks: z.array(z.strictObject({ seq: z.number().int(), size: z.number().int(), sha256: sha256Hex })),
+        chunksRoot: sha256Hex.describe("RFC 9162 root over the chunks, as the receipt's chunksRoot"),
+        receipt: receiptResponse.nullable(),
+      }),
+    ),
+    accessRequests: z.array(accessRequestResponse),
+  })
+  .describe(
+    'one order, verifiable offline with only the log key (vault evidence verify)',
+  ) satisfies z.ZodType<EvidenceBundle>;

@@ -88,6 +88,7 @@ export const MATRIX: MatrixRow[] = [
   { route: 'GET /v1/audit/log-key', allowed: {}, public: true },
   { route: 'GET /v1/audit/entries/:index/inclusion', allowed: { securityHead: 200, auditor: 200 } },
   { route: 'GET /v1/audit/consistency', allowed: { securityHead: 200, auditor: 200 } },
+  { route: 'GET /v1/orders/:orderId/evidence', allowed: { securityHead: 200, auditor: 200 } },
 ];
 
 export function expectedStatus(row: MatrixRow, actor: Actor): number {

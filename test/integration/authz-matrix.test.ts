@@ -120,6 +120,8 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       case 'GET /v1/audit/entries/:index/inclusion':
         await signedOnce();
         return { method: 'get', path: '/v1/audit/entries/0/inclusion?treeSize=1' };
+      case 'GET /v1/orders/:orderId/evidence':
+        return { method: 'get', path: `/v1/orders/${ownOrder.orderId}/evidence` };
       case 'GET /v1/audit/consistency':
         await signedOnce();
         return { method: 'get', path: '/v1/audit/consistency?from=0&to=1' };
