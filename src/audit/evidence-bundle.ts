@@ -35,6 +35,8 @@ export interface EvidenceBundle {
   /** the signed checkpoint (C2SP tlog-checkpoint note) every inclusion proof leads to */
   checkpoint: string;
   entries: EvidenceEntry[];
+  /** the `principal.signing_key_set` entries of every head who signed a decision, proven like `entries` */
+  signingKeys: EvidenceEntry[];
   recordings: EvidenceRecording[];
   accessRequests: AccessRequestView[];
 }

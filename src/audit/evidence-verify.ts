@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  decisionSignatureValid,
+  parseSigningPublicKey,
+  requestDigest,
+  signingKeyId,
+} from '../crypto/decision-signature.js';
 import { verifyInclusion } from '../crypto/merkle.js';
 import { chunksRoot, receiptSignatureValid } from '../crypto/receipt.js';
 import { type NoteVerifier, parseVerifierKey } from '../crypto/signed-note.js';
@@ -17,8 +23,10 @@ import { EVIDENCE_VERSION } from './evidence-bundle.js';
  *   - each recording's chunk manifest to its Merkle root, that root to the
  *     proven `recording.sealed` entry (and to the signed receipt), and each
  *     chunk to its proven `chunk.stored` entry;
- *   - each access request to its proven `access_request.filed` entry and
- *     each decision to a proven `access_request.decided` entry.
+ *   - each access request to its proven `access_request.filed` entry and its
+ *     digest; each decision to a proven `access_request.decided` entry, its
+ *     Ed25519 signature over the request's digest, and the signer's key to
+ *     a proven `principal.signing_key_set` entry logged before the decision.
  */
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/);
 const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
@@ -35,12 +43,15 @@ const leafSchema = z.strictObject({
   details: z.record(z.string(), jsonValue),
 }) satisfies z.ZodType<AuditLeaf>;
 
+const provenEntry = z.strictObject({ index: z.number().int().min(0), entry: leafSchema, inclusion: z.array(hex32) });
+
 const bundleSchema = z.object({
   v: z.literal(EVIDENCE_VERSION),
   orderId: z.string(),
   exportedAt: z.string(),
   checkpoint: z.string(),
-  entries: z.array(z.strictObject({ index: z.number().int().min(0), entry: leafSchema, inclusion: z.array(hex32) })),
+  entries: z.array(provenEntry),
+  signingKeys: z.array(provenEntry),
   recordings: z.array(
     z.object({
       recordingId: z.string(),
@@ -67,9 +78,19 @@ const bundleSchema = z.object({
       purpose: z.string(),
       reason: z.string(),
       ticketRef: z.string(),
+      createdAt: z.string(),
       expiresAt: z.string(),
+      digest: z.string(),
       decisions: z.array(
-        z.looseObject({ deciderId: z.string(), decision: z.string(), comment: z.string(), countedAs: z.string() }),
+        z.looseObject({
+          deciderId: z.string(),
+          decision: z.enum(['approve', 'reject']),
+          comment: z.string(),
+          countedAs: z.string(),
+          signature: z.string().optional(),
+          signerKeyId: z.string().optional(),
+          signerPublicKey: z.string().optional(),
+        }),
       ),
     }),
   ),
@@ -88,7 +109,56 @@ export function logVerifierFrom(keyText: string, checkpoint: string): NoteVerifi
   return { name: checkpoint.split('\n', 1)[0] ?? '', publicKey: raw };
 }
 
-export async function verifyEvidence(bundleJson: unknown, keyText: string): Promise<EvidenceCheck> {
+type Request = z.infer<typeof bundleSchema>['accessRequests'][number];
+type Decision = Request['decisions'][number];
+
+export interface EvidenceOptions {
+  /** accept sign-offs without a signature (a vault run with VAULT_REQUIRE_SIGNED_DECISIONS=false) */
+  allowUnsigned?: boolean;
+}
+
+/**
+ * A signed sign-off: the signature by the key the decision names over this
+ * request's digest, and that key registered for that signer in the log
+ * before the decision was logged.
+ */
+async function signOffProblems(
+  what: string,
+  req: Request,
+  d: Decision,
+  logged: (AuditLeaf & { index: number }) | undefined,
+  keyEntries: readonly (AuditLeaf & { index: number })[],
+  options: EvidenceOptions,
+): Promise<string[]> {
+  const who = `${what}: the ${d.decision} by ${d.deciderId}`;
+  if (!d.signature || !d.signerPublicKey) return options.allowUnsigned ? [] : [`${who} is not signed`];
+  const problems: string[] = [];
+  const message = {
+    requestId: req.id,
+    requestDigest: requestDigest({ ...req, filedAt: req.createdAt }),
+    decision: d.decision,
+    comment: d.comment,
+    signerId: d.deciderId,
+  };
+  if (!(await decisionSignatureValid(message, d.signature, d.signerPublicKey)))
+    problems.push(`${who}: its signature does not verify`);
+  const key = parseSigningPublicKey(d.signerPublicKey);
+  if (!key || d.signerKeyId !== signingKeyId(key)) problems.push(`${who}: its key id is not its key's`);
+  const registered = keyEntries.find(
+    (e) =>
+      e.details.principalId === d.deciderId &&
+      e.details.publicKey === d.signerPublicKey &&
+      (!logged || e.index < logged.index),
+  );
+  if (!registered) problems.push(`${who}: its key was not registered for ${d.deciderId} in the log before it`);
+  return problems;
+}
+
+export async function verifyEvidence(
+  bundleJson: unknown,
+  keyText: string,
+  options: EvidenceOptions = {},
+): Promise<EvidenceCheck> {
   const parsed = bundleSchema.safeParse(bundleJson);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -101,18 +171,25 @@ export async function verifyEvidence(bundleJson: unknown, keyText: string): Prom
   if (!cp.ok) return { ok: false, failures: [`checkpoint: ${cp.reason}`] };
 
   const failures: string[] = [];
-  const proven: AuditLeaf[] = [];
   const seen = new Set<number>();
-  for (const { index, entry, inclusion } of b.entries) {
-    const what = `entry ${entry.id} (index ${index})`;
-    if (entry.orderId !== b.orderId) failures.push(`${what}: belongs to order ${entry.orderId}, not ${b.orderId}`);
-    if (seen.has(index)) failures.push(`${what}: index given twice`);
-    seen.add(index);
-    const proof = inclusion.map((h) => Buffer.from(h, 'hex'));
-    if (!verifyInclusion(auditLeafHash(entry), index, cp.size, proof, cp.rootHash))
-      failures.push(`${what}: its inclusion proof does not lead to the checkpoint's root`);
-    else proven.push(entry);
-  }
+  /** The entries whose inclusion proofs lead to the checkpoint's root, with their indexes. */
+  const prove = (list: typeof b.entries, ofOrder: boolean): (AuditLeaf & { index: number })[] => {
+    const out: (AuditLeaf & { index: number })[] = [];
+    for (const { index, entry, inclusion } of list) {
+      const what = `entry ${entry.id} (index ${index})`;
+      if (ofOrder && entry.orderId !== b.orderId)
+        failures.push(`${what}: belongs to order ${entry.orderId}, not ${b.orderId}`);
+      if (seen.has(index)) failures.push(`${what}: index given twice`);
+      seen.add(index);
+      const proof = inclusion.map((h) => Buffer.from(h, 'hex'));
+      if (!verifyInclusion(auditLeafHash(entry), index, cp.size, proof, cp.rootHash))
+        failures.push(`${what}: its inclusion proof does not lead to the checkpoint's root`);
+      else out.push({ ...entry, index });
+    }
+    return out;
+  };
+  const proven = prove(b.entries, true);
+  const keyEntries = prove(b.signingKeys, false).filter((e) => e.action === 'principal.signing_key_set');
   const provenWith = (action: string, match: (e: AuditLeaf) => boolean) =>
     proven.find((e) => e.action === action && match(e));
 
@@ -146,6 +223,8 @@ export async function verifyEvidence(bundleJson: unknown, keyText: string): Prom
   for (const req of b.accessRequests) {
     const what = `access request ${req.id}`;
     if (req.orderId !== b.orderId) failures.push(`${what}: belongs to order ${req.orderId}`);
+    const digest = requestDigest({ ...req, filedAt: req.createdAt });
+    if (digest !== req.digest) failures.push(`${what}: its digest is not the digest of its fields`);
     const filed = provenWith('access_request.filed', (e) => e.details.requestId === req.id);
     if (!filed) failures.push(`${what}: no proven access_request.filed entry`);
     else {
@@ -165,6 +244,7 @@ export async function verifyEvidence(bundleJson: unknown, keyText: string): Prom
           e.details.countedAs === d.countedAs,
       );
       if (!logged) failures.push(`${what}: the ${d.decision} by ${d.deciderId} has no proven decision entry`);
+      failures.push(...(await signOffProblems(what, req, d, logged, keyEntries, options)));
     }
   }
 

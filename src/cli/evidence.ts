@@ -21,7 +21,11 @@ export const registerEvidenceCommands: RegisterCommands = (program, ctx) => {
       '--key <vkey>',
       "the log's public key: the C2SP verifier key (origin+id+key) or the raw Ed25519 key in base64url",
     )
-    .action(async (bundlePath: string, opts: { key: string }) => {
+    .option(
+      '--allow-unsigned',
+      'accept sign-offs without a signature (a vault with VAULT_REQUIRE_SIGNED_DECISIONS=false)',
+    )
+    .action(async (bundlePath: string, opts: { key: string; allowUnsigned?: boolean }) => {
       let json: unknown;
       try {
         json = JSON.parse(await readFile(bundlePath, 'utf8'));
@@ -31,11 +35,11 @@ export const registerEvidenceCommands: RegisterCommands = (program, ctx) => {
         );
       }
       const keyText = opts.key.startsWith('@') ? (await readFile(opts.key.slice(1), 'utf8')).trim() : opts.key;
-      const result = await verifyEvidence(json, keyText);
+      const result = await verifyEvidence(json, keyText, { allowUnsigned: opts.allowUnsigned === true });
       if (!result.ok) {
         for (const f of result.failures) ctx.out(`FAIL ${f}`);
         throw new CheckFailed(
-          `the evidence bundle does not verify (${result.failures.length} problem${result.failures.length === 1 ? '' : 's'}): ${result.failures[0]}`,
+          `the evidence bundle does not verify (${result.failures.length} problem${result.failures.length === 1 ? '' : 's'}): ${result.failures.join('; ')}`,
         );
       }
       ctx.out(JSON.stringify(result));

@@ -2,7 +2,7 @@ import { type AuditRow, appendAudit, toEntry } from '../audit/audit-log.js';
 import { EVIDENCE_VERSION, type EvidenceBundle } from '../audit/evidence-bundle.js';
 import { newestCheckpoint, sequence } from '../audit/sequencer.js';
 import { overStoredTree } from '../audit/tree-store.js';
-import { inclusionProof } from '../crypto/merkle.js';
+import { type Hash, inclusionProof } from '../crypto/merkle.js';
 import { chunksRoot } from '../crypto/receipt.js';
 import { notFound } from '../errors.js';
 import { findOrder } from '../store/db/orders.js';
@@ -27,11 +27,33 @@ export async function exportEvidence(deps: DomainDeps, actor: Principal, orderId
     'SELECT * FROM audit_log WHERE order_id = $1 AND leaf_index < $2 ORDER BY leaf_index',
     [orderId, size],
   );
-  const proofs = await overStoredTree(deps.db, (s) => rows.map((r) => inclusionProof(s, r.leaf_index ?? 0, size)));
-  const entries = rows.map((r, i) => {
-    const { index, ...entry } = toEntry(r);
-    return { index: index ?? 0, entry, inclusion: (proofs[i] ?? []).map((h) => h.toString('hex')) };
-  });
+
+  const accessRequests: AccessRequestView[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await listRequestsFor(deps, actor, { orderId, after, limit: 100 });
+    accessRequests.push(...page.requests);
+    if (!page.nextAfter) break;
+    after = page.nextAfter;
+  }
+  // Where each signer's key entered the log, so that a verifier ties every signature to it.
+  const signers = [
+    ...new Set(accessRequests.flatMap((r) => r.decisions.flatMap((d) => (d.signature ? [d.deciderId] : [])))),
+  ];
+  const keyRows = await deps.db.query<AuditRow>(
+    `SELECT * FROM audit_log WHERE action = 'principal.signing_key_set' AND details->>'principalId' = ANY($1::text[])
+        AND leaf_index < $2 ORDER BY leaf_index`,
+    [signers, size],
+  );
+  const proven = (list: AuditRow[], proofs: Hash[][]) =>
+    list.map((r, i) => {
+      const { index, ...entry } = toEntry(r);
+      return { index: index ?? 0, entry, inclusion: (proofs[i] ?? []).map((h) => h.toString('hex')) };
+    });
+  const proofs = await overStoredTree(deps.db, (s) =>
+    [...rows, ...keyRows].map((r) => inclusionProof(s, r.leaf_index ?? 0, size)),
+  );
+  const entries = proven(rows, proofs.slice(0, rows.length));
+  const signingKeys = proven(keyRows, proofs.slice(rows.length));
 
   const recordings = [];
   for (const rec of await listRecordingsOfOrder(deps.db, orderId)) {
@@ -43,14 +65,6 @@ export async function exportEvidence(deps: DomainDeps, actor: Principal, orderId
       chunksRoot: chunksRoot(chunks.map((c) => c.sha256)),
       receipt: rec.receipt,
     });
-  }
-
-  const accessRequests: AccessRequestView[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await listRequestsFor(deps, actor, { orderId, after, limit: 100 });
-    accessRequests.push(...page.requests);
-    if (!page.nextAfter) break;
-    after = page.nextAfter;
   }
 
   const exportedAt = deps.clock.now();
@@ -69,6 +83,7 @@ export async function exportEvidence(deps: DomainDeps, actor: Principal, orderId
     exportedAt: exportedAt.toISOString(),
     checkpoint: checkpoint.note,
     entries,
+    signingKeys,
     recordings,
     accessRequests,
   };

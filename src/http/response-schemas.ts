@@ -286,6 +286,15 @@ export const evidenceResponse = z
         inclusion: z.array(sha256Hex).describe('RFC 9162 inclusion proof to the checkpoint, hex'),
       }),
     ),
+    signingKeys: z
+      .array(
+        z.strictObject({
+          index: z.number().int(),
+          entry: auditLeaf,
+          inclusion: z.array(sha256Hex),
+        }),
+      )
+      .describe("the log entries that registered each signer's key, proven like entries"),
     recordings: z.array(
       z.strictObject({
         recordingId: z.string(),

@@ -92,6 +92,11 @@ describe.each(STORE_PAIRS)('evidence bundle on %s', (pair) => {
     expect(rec?.chunksRoot).toBe(rec?.receipt?.chunksRoot);
     expect(bundle.accessRequests).toHaveLength(1);
     expect(bundle.accessRequests[0]?.decisions).toHaveLength(2);
+    expect(bundle.accessRequests[0]?.decisions.every((d) => d.signature && d.signerPublicKey)).toBe(true);
+    expect(bundle.signingKeys.map((k) => k.entry.action)).toEqual([
+      'principal.signing_key_set',
+      'principal.signing_key_set',
+    ]);
     const size = Number(bundle.checkpoint.split('\n')[1]);
     expect(bundle.entries.every((e) => e.index < size)).toBe(true);
   });
@@ -177,6 +182,43 @@ describe.each(STORE_PAIRS)('evidence bundle on %s', (pair) => {
           b.accessRequests[0]!.reason = 'another reason';
         }),
         /reason differs/,
+      ],
+      [
+        'a sign-off signature',
+        tampered((b) => {
+          const d = b.accessRequests[0]!.decisions[1]!;
+          d.signature = `${d.signature![0] === 'A' ? 'B' : 'A'}${d.signature!.slice(1)}`;
+        }),
+        /its signature does not verify/,
+      ],
+      [
+        "a request's digest",
+        tampered((b) => {
+          b.accessRequests[0]!.digest = flipHex(b.accessRequests[0]!.digest);
+        }),
+        /digest is not the digest of its fields/,
+      ],
+      [
+        "a signer's key, swapped for another",
+        tampered((b) => {
+          const [d0, d1] = b.accessRequests[0]!.decisions;
+          d0!.signerPublicKey = d1!.signerPublicKey;
+        }),
+        /signature does not verify|registered/,
+      ],
+      [
+        "the log entry of a signer's key",
+        tampered((b) => {
+          b.signingKeys = [];
+        }),
+        /its key was not registered/,
+      ],
+      [
+        'a signature removed',
+        tampered((b) => {
+          delete b.accessRequests[0]!.decisions[0]!.signature;
+        }),
+        /is not signed/,
       ],
       [
         'an entry of another order',
