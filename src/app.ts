@@ -15,6 +15,7 @@ import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
 import { chunkUploadRoutes, recordingsRoutes } from './http/recordings-routes.js';
+import { PostgresRateLimitStore } from './store/db/rate-limits.js';
 
 export interface AppDeps extends DomainDeps {
   logger: Logger;
@@ -35,8 +36,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(consoleRoutes());
   app.use(publicAuditRoutes(deps));
 
-  app.use('/v1/principals', adminLimit());
-  const onAuthFailure = authFailureLimit();
+  // Counted in PostgreSQL, so that every server on the database enforces one limit per client.
+  app.use('/v1/principals', adminLimit({ store: new PostgresRateLimitStore(deps.db, 'admin') }));
+  const onAuthFailure = authFailureLimit({ store: new PostgresRateLimitStore(deps.db, 'auth') });
   // Authenticates on its own, in the query that reads the upload's recording (the ingest hot path).
   app.use(chunkUploadRoutes(deps, onAuthFailure));
   app.use('/v1', authenticated(deps, onAuthFailure));

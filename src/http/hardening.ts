@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { rateLimit, type Store } from 'express-rate-limit';
 import helmet from 'helmet';
 
 /** Security headers for API responses: JSON and audio only, never framed, never sniffed. */
@@ -8,6 +8,13 @@ export function securityHeaders(): RequestHandler {
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
+}
+
+export interface LimitOptions {
+  windowMs?: number;
+  limit?: number;
+  /** where the counts live: the vault passes its PostgreSQL (shared by the fleet); default, this process's memory */
+  store?: Store;
 }
 
 const tooMany =
@@ -22,8 +29,9 @@ const tooMany =
  * even while in flight: a fleet of phones behind one address is not throttled
  * by its own load. Over the limit, a failed attempt gets 429 instead of 401.
  */
-export function authFailureLimit(options: { windowMs?: number; limit?: number } = {}): RequestHandler {
+export function authFailureLimit(options: LimitOptions = {}): RequestHandler {
   return rateLimit({
+    ...(options.store ? { store: options.store } : {}),
     windowMs: options.windowMs ?? 15 * 60_000,
     limit: options.limit ?? 100,
     standardHeaders: 'draft-7',
@@ -33,8 +41,9 @@ export function authFailureLimit(options: { windowMs?: number; limit?: number } 
 }
 
 /** Bounds admin writes (principal creation and revocation) per client address. */
-export function adminLimit(options: { windowMs?: number; limit?: number } = {}): RequestHandler {
+export function adminLimit(options: LimitOptions = {}): RequestHandler {
   return rateLimit({
+    ...(options.store ? { store: options.store } : {}),
     windowMs: options.windowMs ?? 60_000,
     limit: options.limit ?? 120,
     standardHeaders: 'draft-7',

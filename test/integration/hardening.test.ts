@@ -128,6 +128,23 @@ describe('failed-authentication limit and X-Forwarded-For', () => {
     }
   });
 
+  it('holds across servers on one database: two servers together allow 100 failures, not 100 each', async () => {
+    const first = await startTestVault('postgres+fs');
+    const second = await startTestVault('postgres+fs', {}, { stores: first.stores });
+    try {
+      for (let i = 0; i < 100; i++) expect((await guess(i % 2 ? first : second, '198.51.100.1', i)).status).toBe(401);
+      expect((await guess(first, '198.51.100.1', 100)).status).toBe(429);
+      expect((await guess(second, '198.51.100.1', 101)).status).toBe(429);
+      const [row] = await first.deps.db.query<{ hits: number }>(
+        `SELECT hits FROM rate_limit_hits WHERE limiter = 'auth'`,
+      );
+      expect(row?.hits).toBe(102);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+
   it('counts per forwarded client behind a trusted proxy (VAULT_TRUST_PROXY=1)', async () => {
     const vault = await startTestVault('postgres+fs', { VAULT_TRUST_PROXY: '1' });
     try {
