@@ -2,12 +2,11 @@
  * `npm run demo`: one home visit, end to end, against a real vault started on
  * its embedded defaults in a temp dir. Exits non-zero if any step fails.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { signOff } from '../src/cli/sign-off.js';
 import { expectJson, VaultHttpError } from '../src/client/http.js';
 import { PhoneClient, splitIntoChunks } from '../src/client/phone-client.js';
@@ -17,65 +16,11 @@ import { generateLogSeed, logKeyFromSeed } from '../src/crypto/log-key.js';
 import { receiptMessage } from '../src/crypto/receipt.js';
 import { getSodium, toBase64Url } from '../src/crypto/sodium.js';
 import { freePort } from '../test/helpers/ports.js';
+import { makeAudio } from './demo-audio.js';
 
-const run = promisify(execFile);
 let step = 0;
 const say = (text: string) => process.stdout.write(`\n[${++step}] ${text}\n`);
 const detail = (text: string) => process.stdout.write(`    ${text}\n`);
-
-/** ~30 s of audio: a tone from ffmpeg when it is installed, else a WAV made here. */
-async function makeAudio(seconds: number): Promise<{ bytes: Uint8Array; how: string }> {
-  try {
-    // FFMPEG_PATH names the binary, as it does for the vault itself.
-    const { stdout } = await run(
-      process.env.FFMPEG_PATH || 'ffmpeg',
-      [
-        '-hide_banner',
-        '-loglevel',
-        'error',
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=frequency=523:duration=${seconds}`,
-        '-ac',
-        '1',
-        '-ar',
-        '16000',
-        '-f',
-        'wav',
-        'pipe:1',
-      ],
-      {
-        encoding: 'buffer',
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
-    return { bytes: new Uint8Array(stdout), how: 'ffmpeg sine tone' };
-  } catch (err) {
-    const why =
-      err instanceof Error && 'code' in err && err.code === 'ENOENT'
-        ? 'ffmpeg not found'
-        : `ffmpeg failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-    const rate = 16_000;
-    const samples = seconds * rate;
-    const wav = Buffer.alloc(44 + samples * 2);
-    wav.write('RIFF', 0);
-    wav.writeUInt32LE(36 + samples * 2, 4);
-    wav.write('WAVEfmt ', 8);
-    wav.writeUInt32LE(16, 16);
-    wav.writeUInt16LE(1, 20);
-    wav.writeUInt16LE(1, 22);
-    wav.writeUInt32LE(rate, 24);
-    wav.writeUInt32LE(rate * 2, 28);
-    wav.writeUInt16LE(2, 32);
-    wav.writeUInt16LE(16, 34);
-    wav.write('data', 36);
-    wav.writeUInt32LE(samples * 2, 40);
-    for (let i = 0; i < samples; i++)
-      wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 523 * i) / rate)), 44 + i * 2);
-    return { bytes: new Uint8Array(wav), how: `generated WAV (${why})` };
-  }
-}
 
 async function main(): Promise<void> {
   const sodium = await getSodium();
