@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     detail(`saved ${bytes.length} bytes to ${out}; identical to what the phone recorded: ${same}`);
     if (!same) throw new Error('played audio differs from the recording');
 
-    say('the auditor reads the order’s story and verifies the hash chain');
+    say('the auditor reads the order’s story and verifies the log against its signed checkpoint');
     const trail = await call<{ entries: { action: string; actorId: string | null }[] }>(
       auditor,
       'GET',
@@ -253,9 +253,15 @@ async function main(): Promise<void> {
     const counts = new Map<string, number>();
     for (const e of trail.entries) counts.set(e.action, (counts.get(e.action) ?? 0) + 1);
     for (const [action, n] of counts) detail(`${action.padEnd(28)} ×${n}`);
-    const verdict = await call<{ ok: boolean; checked: number }>(auditor, 'GET', '/v1/audit/verify', undefined, 200);
-    detail(`chain verified: ok=${verdict.ok}, ${verdict.checked} entries`);
-    if (!verdict.ok) throw new Error('the audit chain does not verify');
+    const verdict = await call<{ ok: boolean; checked: number; treeSize: number }>(
+      auditor,
+      'GET',
+      '/v1/audit/verify',
+      undefined,
+      200,
+    );
+    detail(`log verified: ok=${verdict.ok}, ${verdict.checked} entries in the signed tree of ${verdict.treeSize}`);
+    if (!verdict.ok) throw new Error('the audit log does not verify');
 
     process.stdout.write('\ndemo complete\n');
   } finally {

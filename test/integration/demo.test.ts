@@ -17,7 +17,7 @@ describe('npm run demo', () => {
     expect(stdout).toContain('receipt verified with the log key');
     expect(stdout).toContain('moved a day later: rejected (signature)');
     expect(stdout).toContain('identical to what the phone recorded: true');
-    expect(stdout).toContain('chain verified: ok=true');
+    expect(stdout).toContain('log verified: ok=true');
     expect(stdout.trim().endsWith('demo complete')).toBe(true);
   }, 240_000);
 
