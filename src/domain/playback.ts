@@ -260,7 +260,7 @@ async function unsealContentKey(deps: DomainDeps, order: OrderRecord, recording:
 }
 
 /** How far ahead ciphertext is fetched: enough to hide storage latency (a filesystem read is ~4 thread-pool hops of ~0.1 ms each here; 16 lifted 40 KB playback from 28 to 50 MiB/s in the bench), bounded in bytes so memory is too. */
-const PREFETCH_CHUNKS = 16;
+export const PREFETCH_CHUNKS = 16;
 const PREFETCH_BYTES = 4 * 1024 * 1024;
 const KEY_PAGE = 256;
 
