@@ -60,6 +60,8 @@ async function setUp(): Promise<Fixture> {
     VAULT_KEKS: `1:${kek}`,
     LOG_LEVEL: 'silent',
     VAULT_MAX_CHUNK_BYTES: String(2 * MiB),
+    // The bench measures playback, not sign-offs: its two heads approve unsigned.
+    VAULT_REQUIRE_SIGNED_DECISIONS: 'false',
   });
   const pg = await freshPostgresSchema();
   const db = pg.db;
