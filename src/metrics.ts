@@ -28,6 +28,9 @@ export interface Metrics {
   workerLastSuccess: Gauge<'worker'>;
   /** 1 when the check passes, 0 when not, pinged at each scrape: what /readyz answers, for alerting */
   ready: Gauge<'check'>;
+  /** audit entries committed but not yet in the Merkle tree, and the age of the oldest, read at each scrape */
+  auditUnsequenced: Gauge;
+  auditUnsequencedAgeSeconds: Gauge;
   sweeperRuns: Counter<'outcome'>;
   recordingsExpired: Counter;
   recordingsIncomplete: Counter;
@@ -42,6 +45,8 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** the stores' readiness, asked at each scrape for `vault_ready` (src/readiness.ts) */
   readiness?: () => Promise<Readiness>;
+  /** the audit entries not yet sequenced, asked at each scrape (src/audit/backlog.ts) */
+  auditBacklog?: () => Promise<{ entries: number; oldestAgeSeconds: number }>;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -57,7 +62,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers,
   });
   buildInfo.set({ version: VAULT_VERSION, node: process.versions.node }, 1);
-  const { readiness } = options;
+  const { readiness, auditBacklog } = options;
+  // One query per scrape for both gauges: the count's collect reads it, the age's is set from the same answer.
+  const auditUnsequencedAgeSeconds = new Gauge({
+    name: 'vault_audit_unsequenced_age_seconds',
+    help: 'Seconds since the oldest audit entry not yet sequenced happened (0 when none), checked at each scrape',
+    registers,
+  });
   return {
     registry,
     chunksStored: new Counter({ name: 'vault_chunks_stored_total', help: 'Chunks stored (first time)', registers }),
@@ -135,6 +146,18 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         for (const check of READINESS_CHECKS) this.set({ check }, checks[check] === 'ok' ? 1 : 0);
       },
     }),
+    auditUnsequenced: new Gauge({
+      name: 'vault_audit_unsequenced_entries',
+      help: 'Audit entries committed but not yet integrated into the Merkle tree, checked at each scrape',
+      registers,
+      async collect() {
+        if (!auditBacklog) return;
+        const backlog = await auditBacklog();
+        this.set(backlog.entries);
+        auditUnsequencedAgeSeconds.set(backlog.oldestAgeSeconds);
+      },
+    }),
+    auditUnsequencedAgeSeconds,
     sweeperRuns: new Counter({
       name: 'vault_sweeper_runs_total',
       help: 'Sweeper runs',

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { auditBacklog } from './audit/backlog.js';
 import { sequence } from './audit/sequencer.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -103,6 +104,7 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
     const metrics = createMetrics({
       defaultMetrics: options.defaultMetrics ?? true,
       readiness: () => checkReadiness(deps),
+      auditBacklog: () => auditBacklog(db),
     });
     const chunkCommits = createChunkCommits({ db, clock, metrics });
     // Before the stores close: uploads in flight are answered (committed or refused) first.

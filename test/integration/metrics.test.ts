@@ -126,6 +126,13 @@ describe('GET /metrics after a visit', () => {
     for (const check of ['database', 'storage', 'epochKeys'])
       expect(sample(before, `vault_ready{check="${check}"}`), check).toBe(1);
     expect(before).toMatch(/^# TYPE vault_worker_last_success_timestamp_seconds gauge$/m);
+    // Entries written by the tests above, with no sequencer running yet: a backlog, read from the database.
+    const [{ n } = { n: -1 }] = await vault.deps.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM audit_log WHERE leaf_index IS NULL',
+    );
+    expect(n).toBeGreaterThan(0);
+    expect(sample(before, 'vault_audit_unsequenced_entries')).toBe(n);
+    expect(sample(before, 'vault_audit_unsequenced_age_seconds')).toBeGreaterThanOrEqual(0);
 
     const startedAt = Date.now() / 1000;
     const workers = vault.deps.startWorkers();

@@ -70,7 +70,14 @@ describe('docs/alerts.yml', () => {
   it('covers what the on-call engineer must hear about: readiness, a stalled sweeper, 5xx, integrity', async () => {
     const names = (await loadRules()).map((r) => r.alert);
     expect(names).toEqual(
-      expect.arrayContaining(['VaultNotReady', 'VaultSweeperStalled', 'VaultHigh5xxRate', 'VaultIntegrityFailure']),
+      expect.arrayContaining([
+        'VaultNotReady',
+        'VaultSweeperStalled',
+        'VaultSequencerStalled',
+        'VaultSequencerBehind',
+        'VaultHigh5xxRate',
+        'VaultIntegrityFailure',
+      ]),
     );
     expect(new Set(names).size).toBe(names.length);
   });
