@@ -5,11 +5,13 @@ import { overStoredTree } from '../audit/tree-store.js';
 import { type Hash, inclusionProof } from '../crypto/merkle.js';
 import { chunksRoot } from '../crypto/receipt.js';
 import { notFound } from '../errors.js';
+import { activeHoldsOfOrder } from '../store/db/holds.js';
 import { findOrder } from '../store/db/orders.js';
 import { chunkManifest, listRecordingsOfOrder } from '../store/db/recordings.js';
 import { type AccessRequestView, listRequestsFor } from './access-requests.js';
 import type { DomainDeps } from './deps.js';
 import type { Principal } from './principal.js';
+import { statusAt } from './retention.js';
 
 /**
  * @module
@@ -56,11 +58,14 @@ export async function exportEvidence(deps: DomainDeps, actor: Principal, orderId
   const signingKeys = proven(keyRows, proofs.slice(rows.length));
 
   const recordings = [];
+  // Each status as it reads now: expired by time is expired, swept or not (SPEC step 8).
+  const readAt = deps.clock.now();
+  const held = (await activeHoldsOfOrder(deps.db, orderId, readAt)).length > 0;
   for (const rec of await listRecordingsOfOrder(deps.db, orderId)) {
     const chunks = await chunkManifest(deps.db, rec.id);
     recordings.push({
       recordingId: rec.id,
-      status: rec.status,
+      status: statusAt(rec, readAt, held),
       chunks,
       chunksRoot: chunksRoot(chunks.map((c) => c.sha256)),
       receipt: rec.receipt,

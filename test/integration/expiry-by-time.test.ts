@@ -16,9 +16,15 @@ const DAY = 24 * HOUR;
 describe.each(STORE_PAIRS)('expiry by time, sweeper stopped, on %s', (pair) => {
   let vault: TestVault;
   let officer: string;
+  let auditor: string;
   let n = 0;
   beforeAll(async () => {
     vault = await startTestVault(pair);
+    auditor = await vault.addPrincipal({
+      id: `exp-auditor-${pair.replace('+', '-')}`,
+      roles: ['auditor'],
+      department: 'audit',
+    });
     officer = await vault.addPrincipal({
       id: `exp-officer-${pair.replace('+', '-')}`,
       roles: ['dispute_staff'],
@@ -54,6 +60,9 @@ describe.each(STORE_PAIRS)('expiry by time, sweeper stopped, on %s', (pair) => {
       .get(`/v1/recordings/${rec}/upload-state`)
       .set(bearer(visit.beauticianToken));
     expect(upload.body.status).toBe('expired');
+    const evidence = await request(vault.server).get(`/v1/orders/${visit.orderId}/evidence`).set(bearer(auditor));
+    expect(evidence.status).toBe(200);
+    expect(evidence.body.recordings).toEqual([expect.objectContaining({ recordingId: rec, status: 'expired' })]);
     const played = await play(vault, grant, rec);
     expect(played).toMatchObject({ status: 410, code: 'recording_expired' });
     const filed = await file(visit.orderId);
