@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { auditBacklog } from './audit/backlog.js';
+import { recordChainVerdict } from './audit/chain-migration.js';
 import { sequence } from './audit/sequencer.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -122,6 +123,8 @@ export async function openVault(config: Config, options: OpenVaultOptions): Prom
       metrics,
       chunkCommits,
     };
+    const chain = await recordChainVerdict(db, clock.now());
+    if (chain) logger.info({ chain }, 'the hash-chained audit entries become the first leaves of the audit tree');
     const moved = await moveKekWrappedOrderKeys(deps);
     if (moved > 0) logger.info({ moved }, 'moved order keys from before epoch keys under their epoch keys');
     const absent = await checkEpochKeysPresent(deps);

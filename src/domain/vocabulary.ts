@@ -82,6 +82,7 @@ export const AUDIT_ACTIONS = [
   'hold_key.destroyed',
   'audit.verified',
   'evidence.exported',
+  'audit.chain_migrated',
   'request.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
