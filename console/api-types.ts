@@ -4,6 +4,24 @@
  * checks at compile time that the server's views still fit these shapes.
  */
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'revoked';
+export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'rejected', 'expired', 'revoked'];
+export type Role =
+  | 'platform'
+  | 'beautician'
+  | 'dispute_staff'
+  | 'department_head'
+  | 'security_head'
+  | 'auditor'
+  | 'admin';
+
+/** GET /v1/me: who this token is. */
+export interface Me {
+  id: string;
+  name: string;
+  department: string;
+  roles: Role[];
+  signingKeyId?: string;
+}
 export type Purpose = 'dispute' | 'safety' | 'compliance_check' | 'legal_request';
 export const PURPOSES: readonly Purpose[] = ['dispute', 'safety', 'compliance_check', 'legal_request'];
 
@@ -24,8 +42,10 @@ export interface RecordingMetadata {
   storedChunks: number;
   storedBytes: number;
   createdAt: string;
+  lastChunkAt: string | null;
   sealedAt: string | null;
   retainUntil: string | null;
+  expiredAt: string | null;
   /** absent for a beautician's own listing; the console's users always get it */
   holds?: Hold[];
 }
@@ -37,6 +57,7 @@ export interface OrderRecordings {
 
 export interface Decision {
   deciderId: string;
+  deciderName?: string;
   decision: 'approve' | 'reject';
   countedAs: 'department_head' | 'security_head';
   comment: string;
@@ -47,6 +68,9 @@ export interface AccessRequest {
   id: string;
   orderId: string;
   requesterId: string;
+  requesterName?: string;
+  /** SHA-256 hex of the request's canonical JSON: what a sign-off signs */
+  digest?: string;
   purpose: Purpose;
   reason: string;
   ticketRef: string;
@@ -60,6 +84,8 @@ export interface AccessRequest {
 
 export interface AccessRequestList {
   requests: AccessRequest[];
+  nextAfter: string | null;
+  total: number;
 }
 
 export interface AuditEntry {
@@ -78,6 +104,8 @@ export interface AuditEntry {
 export interface AuditPage {
   entries: AuditEntry[];
   nextAfter: string | null;
+  /** display names of the page's actors, by id */
+  names: Record<string, string>;
 }
 
 export interface VerifyResult {

@@ -2,8 +2,10 @@ import type {
   AccessRequest,
   AccessRequestList,
   AuditPage,
+  Me,
   OrderRecordings,
   Purpose,
+  RequestStatus,
   VerifyResult,
 } from './api-types.js';
 
@@ -42,8 +44,13 @@ const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 export class VaultApi {
   constructor(private readonly token: string) {}
 
-  private async send(method: string, url: string, body?: object): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+  private async send(
+    method: string,
+    url: string,
+    body?: object,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...extra, authorization: `Bearer ${this.token}` };
     if (body) headers['content-type'] = 'application/json';
     const res = await fetch(url, {
       method,
@@ -61,19 +68,28 @@ export class VaultApi {
     return (await (await this.send(method, url, body)).json()) as T;
   }
 
+  me(): Promise<Me> {
+    return this.json('GET', '/v1/me');
+  }
+
+  registerSigningKey(publicKey: string): Promise<unknown> {
+    return this.json('PUT', '/v1/me/signing-key', { publicKey });
+  }
+
   orderRecordings(orderId: string): Promise<OrderRecordings> {
     return this.json('GET', `/v1/orders/${path(orderId)}/recordings`);
   }
 
   listRequests(filter: {
     orderId?: string;
-    status?: AccessRequest['status'];
+    status?: RequestStatus;
+    awaiting?: 'me';
+    sort?: 'newest' | 'deadline';
+    after?: string;
     limit?: number;
   }): Promise<AccessRequestList> {
     const q = new URLSearchParams();
-    if (filter.orderId) q.set('orderId', filter.orderId);
-    if (filter.status) q.set('status', filter.status);
-    if (filter.limit) q.set('limit', String(filter.limit));
+    for (const [name, value] of Object.entries(filter)) if (value !== undefined) q.set(name, String(value));
     return this.json('GET', `/v1/access-requests?${q.toString()}`);
   }
 
@@ -85,13 +101,27 @@ export class VaultApi {
     return this.json('POST', '/v1/access-requests', input);
   }
 
-  decide(id: string, input: { decision: 'approve' | 'reject'; comment: string }): Promise<AccessRequest> {
+  decide(
+    id: string,
+    input: { decision: 'approve' | 'reject'; comment: string; signature?: string },
+  ): Promise<AccessRequest> {
     return this.json('POST', `/v1/access-requests/${path(id)}/decisions`, input);
   }
 
-  /** The original bytes of one recording, whole, as a Blob the <audio> element can seek in. */
+  /** Where <audio> streams a recording from; the service worker (sw.ts) adds the token to its requests. */
+  audioUrl(requestId: string, recordingId: string): string {
+    return `/v1/access-requests/${path(requestId, 'recordings', recordingId)}/audio`;
+  }
+
+  /** The original bytes of one recording, whole: the fallback where no service worker can stream. */
   async audio(requestId: string, recordingId: string): Promise<Blob> {
-    return (await this.send('GET', `/v1/access-requests/${path(requestId, 'recordings', recordingId)}/audio`)).blob();
+    return (await this.send('GET', this.audioUrl(requestId, recordingId))).blob();
+  }
+
+  /** The first byte only: asks the vault why <audio> could not load a recording. */
+  async audioProbe(requestId: string, recordingId: string): Promise<void> {
+    const res = await this.send('GET', this.audioUrl(requestId, recordingId), undefined, { range: 'bytes=0-0' });
+    await res.body?.cancel();
   }
 
   audit(filter: { orderId: string; after?: string; limit: number }): Promise<AuditPage> {
@@ -102,5 +132,15 @@ export class VaultApi {
 
   verifyAudit(): Promise<VerifyResult> {
     return this.json('GET', '/v1/audit/verify');
+  }
+
+  /** An order's evidence bundle, as the vault sent it (JSON), for saving to a file. */
+  async evidence(orderId: string): Promise<Blob> {
+    return (await this.send('GET', `/v1/orders/${path(orderId)}/evidence`)).blob();
+  }
+
+  /** Answers this tab's own service worker, which asked for the token to stream audio with (sw.ts). */
+  answerTokenRequest(port: MessagePort): void {
+    port.postMessage({ token: this.token });
   }
 }

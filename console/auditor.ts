@@ -1,15 +1,20 @@
 import type { VaultApi } from './api.js';
 import type { AuditEntry } from './api-types.js';
-import { byId, el, inputValue, notice, onSubmit, showError, table, when } from './dom.js';
+import { auditSentence } from './audit-sentences.js';
+import { byId, el, inputValue, notice, onSubmit, showError, when } from './dom.js';
 
 const PAGE = 50;
 
-/** The auditor's page: an order's audit trail, page by page, and a check of the whole chain. */
+/**
+ * The auditor's workspace: an order's trail as sentences (the raw entry one
+ * click away), a check of the whole log, and the order's evidence bundle.
+ */
 export class AuditorView {
   private readonly errors = byId('auditor-errors', HTMLDivElement);
   private readonly trail = byId('audit-trail', HTMLDivElement);
   private readonly more = byId('audit-more', HTMLButtonElement);
   private readonly verifyBox = byId('verify-result', HTMLDivElement);
+  private readonly evidence = byId('download-evidence', HTMLButtonElement);
   private orderId = '';
   private nextAfter: string | null = null;
 
@@ -27,6 +32,14 @@ export class AuditorView {
           verify.disabled = false;
         });
     });
+    this.evidence.addEventListener('click', () => {
+      this.evidence.disabled = true;
+      this.downloadEvidence()
+        .catch((err: unknown) => showError(this.errors, err))
+        .finally(() => {
+          this.evidence.disabled = false;
+        });
+    });
   }
 
   private async show(orderId: string): Promise<void> {
@@ -34,55 +47,72 @@ export class AuditorView {
     this.orderId = orderId;
     this.nextAfter = null;
     this.trail.replaceChildren(
-      el('h3', { text: `Audit trail of order ${orderId}` }),
-      table(['#', 'When', 'Who', 'Action', 'Outcome', 'Recording', 'Details'], []),
+      el('h3', { text: `What happened to order ${orderId}` }),
+      el('ol', { class: 'trail', attrs: { 'aria-label': `Audit entries of order ${orderId}` } }),
     );
     await this.page();
+    this.evidence.hidden = false;
+    this.evidence.textContent = `Download evidence bundle of ${orderId}`;
   }
 
   private async page(): Promise<void> {
-    const { entries, nextAfter } = await this.api().audit({
+    const { entries, nextAfter, names } = await this.api().audit({
       orderId: this.orderId,
       after: this.nextAfter ?? undefined,
       limit: PAGE,
     });
-    const body = this.trail.querySelector('tbody');
-    if (!body) throw new Error('the audit table is missing');
-    body.append(...entries.map((e) => row(e)));
-    if (body.childElementCount === 0)
-      body.append(el('tr', {}, el('td', { text: 'No entries for this order.', attrs: { colspan: '7' } })));
+    const list = this.trail.querySelector('ol');
+    if (!list) throw new Error('the audit list is missing');
+    list.append(...entries.map((e) => item(e, names)));
+    if (list.childElementCount === 0) list.append(el('li', { text: 'No entries for this order.' }));
     this.nextAfter = nextAfter;
     this.more.hidden = nextAfter === null;
   }
 
   private async verify(): Promise<void> {
-    const result = await this.api().verifyAudit();
-    if (result.ok)
+    const r = await this.api().verifyAudit();
+    if (r.ok)
       notice(
         this.verifyBox,
         'ok',
-        `Log ok: ${result.checked} entries match the signed checkpoint of tree size ${result.treeSize}.`,
+        `The log verifies: ${r.checked} entries match the signed checkpoint of tree size ${r.treeSize} (root ${r.rootHash.slice(0, 16)}…).`,
       );
     else
       notice(
         this.verifyBox,
         'error',
-        `Log BROKEN${result.firstBrokenId ? ` at entry ${result.firstBrokenId}` : ''}: ${result.reason ?? '?'} (${result.checked} checked).`,
+        `The log does NOT verify${r.firstBrokenId ? ` at entry ${r.firstBrokenId}` : ''}: ${r.reason ?? '?'} (${r.checked} checked).`,
       );
+  }
+
+  private async downloadEvidence(): Promise<void> {
+    const blob = await this.api().evidence(this.orderId);
+    const url = URL.createObjectURL(blob);
+    try {
+      const link = el('a', { attrs: { href: url, download: `evidence-${this.orderId}.json` } });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } finally {
+      // The click has started the download by now; the URL is not needed any more.
+      window.setTimeout(() => URL.revokeObjectURL(url), 0);
+    }
+    notice(this.errors, 'ok', `Evidence bundle of ${this.orderId} downloaded (${blob.size} bytes).`);
   }
 }
 
-function row(e: AuditEntry): HTMLTableRowElement {
-  const details = el('code', { text: JSON.stringify(e.details) });
+function item(e: AuditEntry, names: Record<string, string>): HTMLLIElement {
   return el(
-    'tr',
+    'li',
     { class: e.outcome, attrs: { 'data-action': e.action } },
-    el('td', { text: e.id }),
-    el('td', { text: when(e.at) }),
-    el('td', { text: e.actorId ?? 'system' }),
-    el('td', { text: e.action }),
-    el('td', { text: e.outcome }),
-    el('td', { text: e.recordingId ?? '—' }),
-    el('td', {}, details),
+    el('span', { class: 'when' }, when(e.at)),
+    ' ',
+    el('span', { class: 'sentence', text: auditSentence(e, names) }),
+    el(
+      'details',
+      {},
+      el('summary', { text: 'Details' }),
+      el('pre', { text: JSON.stringify({ ...e, details: e.details }, null, 2) }),
+    ),
   );
 }

@@ -1,4 +1,5 @@
 import { ApiError } from './api.js';
+import { formatTime } from './format.js';
 
 type Child = Node | string | null | undefined | false;
 type Props = { class?: string; text?: string; attrs?: Record<string, string> };
@@ -37,23 +38,31 @@ export function inputValue(form: HTMLFormElement, name: string): string {
 }
 
 /** A definition list of label → value pairs. */
-export function facts(pairs: [string, string][]): HTMLDListElement {
-  return el('dl', { class: 'facts' }, ...pairs.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+export function facts(pairs: [string, string | Node][]): HTMLDListElement {
+  return el('dl', { class: 'facts' }, ...pairs.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', {}, v)]));
 }
 
-export function table(headings: string[], rows: (string | Node)[][]): HTMLTableElement {
+/** A table whose cells carry their column's name, so that narrow screens can stack each row as a card. */
+export function table(headings: string[], rows: (string | Node)[][], caption?: string): HTMLTableElement {
   return el(
     'table',
-    {},
+    { class: 'stack' },
+    caption ? el('caption', { text: caption }) : null,
     el('thead', {}, el('tr', {}, ...headings.map((h) => el('th', { text: h, attrs: { scope: 'col' } })))),
-    el('tbody', {}, ...rows.map((cells) => el('tr', {}, ...cells.map((c) => el('td', {}, c))))),
+    el(
+      'tbody',
+      {},
+      ...rows.map((cells) =>
+        el('tr', {}, ...cells.map((c, i) => el('td', { attrs: { 'data-label': headings[i] ?? '' } }, c))),
+      ),
+    ),
   );
 }
 
-export function when(iso: string | null | undefined): string {
+/** A time in the reader's zone, with the zone named; the exact UTC instant in the title and datetime. */
+export function when(iso: string | null | undefined): HTMLElement | string {
   if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return el('time', { text: formatTime(iso), attrs: { datetime: iso, title: iso } });
 }
 
 /** A status line in `box`: what went wrong (the vault's code, status and message) or what happened. */

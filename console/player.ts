@@ -1,11 +1,34 @@
 import { ApiError, type VaultApi } from './api.js';
-import { byId, notice, showError, when } from './dom.js';
+import { byId, notice, showError } from './dom.js';
+import { formatSpan, formatTime } from './format.js';
+
+/** How long to wait for the service worker to take charge of this page before falling back. */
+const WORKER_WAIT_MS = 3000;
+
+/** Registers the console's service worker (worker/sw.ts); resolves once it controls this page, or false. */
+export function streamingReady(): Promise<boolean> {
+  const sw = navigator.serviceWorker;
+  if (!sw) return Promise.resolve(false);
+  if (sw.controller) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = window.setTimeout(() => resolve(false), WORKER_WAIT_MS);
+    sw.addEventListener(
+      'controllerchange',
+      () => {
+        window.clearTimeout(timer);
+        resolve(true);
+      },
+      { once: true },
+    );
+  });
+}
 
 /**
- * Plays one recording of an approved request. An <audio src> cannot carry the
- * Authorization header and the token never goes in a URL, so the audio is
- * fetched with the header and played from a blob: URL (seekable), revoked when
- * another recording loads, on stop, on sign-out, and when the grant ends.
+ * Plays one recording of an approved request. <audio> streams it from the
+ * vault and seeks with Range requests; the console's service worker adds the
+ * bearer header to those requests, so the token never goes in a URL. Where no
+ * service worker can run, the recording is fetched whole and played from a
+ * blob: URL. Either way the audio is unloaded when the grant ends.
  */
 export class Player {
   private readonly panel = byId('player-panel', HTMLDivElement);
@@ -14,11 +37,20 @@ export class Player {
   private readonly status = byId('player-status', HTMLParagraphElement);
   private objectUrl: string | null = null;
   private grantTimer: number | undefined;
+  private playing: { requestId: string; recordingId: string; grantExpiresAt: string } | null = null;
 
   constructor(private readonly api: () => VaultApi) {
     byId('player-stop', HTMLButtonElement).addEventListener('click', () => {
       this.unload();
       this.panel.hidden = true;
+    });
+    this.audio.addEventListener('loadedmetadata', () => {
+      if (!this.playing) return;
+      const length = Number.isFinite(this.audio.duration) ? `${formatSpan(this.audio.duration * 1000)} of audio. ` : '';
+      notice(this.status, 'ok', `${length}You may play until ${formatTime(this.playing.grantExpiresAt)}.`);
+    });
+    this.audio.addEventListener('error', () => {
+      if (this.playing && this.audio.getAttribute('src')) this.explainFailure(this.playing);
     });
   }
 
@@ -26,23 +58,39 @@ export class Player {
     this.unload();
     this.panel.hidden = false;
     this.title.textContent = `Recording ${recordingId}`;
-    notice(this.status, 'info', 'Decrypting and downloading…');
-    let blob: Blob;
-    try {
-      blob = await this.api().audio(requestId, recordingId);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 410)
-        notice(this.status, 'error', `The grant expired: ${err.message} (${err.code})`);
-      else showError(this.status, err);
-      return;
+    this.playing = { requestId, recordingId, grantExpiresAt };
+    if (await streamingReady()) {
+      notice(this.status, 'info', 'Loading: playback starts as soon as the first audio arrives…');
+      this.audio.src = this.api().audioUrl(requestId, recordingId);
+    } else {
+      notice(this.status, 'info', 'Downloading the whole recording (this browser cannot stream it)…');
+      try {
+        this.objectUrl = URL.createObjectURL(await this.api().audio(requestId, recordingId));
+      } catch (err) {
+        this.showFailure(err, grantExpiresAt);
+        return;
+      }
+      this.audio.src = this.objectUrl;
     }
-    this.objectUrl = URL.createObjectURL(blob);
-    this.audio.src = this.objectUrl;
-    notice(this.status, 'ok', `Loaded ${blob.size} bytes. You may play until ${when(grantExpiresAt)}.`);
+    this.audio.focus();
     this.expireAt(grantExpiresAt);
   }
 
-  /** When the grant ends the downloaded copy goes too, as the vault would refuse it from then on. */
+  /** <audio> says only that it failed; one byte asked with the token says why (a 410, a 403, ...). */
+  private explainFailure(p: { requestId: string; recordingId: string; grantExpiresAt: string }): void {
+    this.api()
+      .audioProbe(p.requestId, p.recordingId)
+      .then(() => notice(this.status, 'error', 'The browser could not play this recording.'))
+      .catch((err: unknown) => this.showFailure(err, p.grantExpiresAt));
+  }
+
+  private showFailure(err: unknown, grantExpiresAt: string): void {
+    if (err instanceof ApiError && err.status === 410)
+      notice(this.status, 'error', `The grant expired (${formatTime(grantExpiresAt)}): ${err.message} (${err.code})`);
+    else showError(this.status, err);
+  }
+
+  /** When the grant ends the audio goes too, as the vault would refuse it from then on. */
   private expireAt(grantExpiresAt: string): void {
     const ms = Date.parse(grantExpiresAt) - Date.now();
     if (Number.isNaN(ms)) return;
@@ -51,7 +99,7 @@ export class Player {
       () => {
         if (Date.parse(grantExpiresAt) > Date.now()) return this.expireAt(grantExpiresAt);
         this.unload();
-        notice(this.status, 'error', `The grant expired at ${when(grantExpiresAt)}: ask for access again.`);
+        notice(this.status, 'error', `The grant expired at ${formatTime(grantExpiresAt)}: ask for access again.`);
       },
       Math.min(Math.max(ms, 0), 2 ** 31 - 1),
     );
@@ -59,6 +107,7 @@ export class Player {
 
   unload(): void {
     window.clearTimeout(this.grantTimer);
+    this.playing = null;
     this.audio.pause();
     this.audio.removeAttribute('src');
     this.audio.load();

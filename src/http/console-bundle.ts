@@ -16,7 +16,14 @@ export const CONSOLE_DIR = path.join(here, '..', '..', 'console');
 export const BUILT_CONSOLE_DIR = path.join(here, '..', 'console');
 
 /** The files the console is served as, and their names in BUILT_CONSOLE_DIR. */
-export const CONSOLE_FILES = { html: 'index.html', css: 'styles.css', js: 'app.js' } as const;
+export const CONSOLE_FILES = {
+  html: 'index.html',
+  css: 'styles.css',
+  js: 'app.js',
+  /** the service worker that streams audio (console/worker/sw.ts) */
+  sw: 'sw.js',
+  favicon: 'favicon.svg',
+} as const;
 
 export type ConsoleAssets = Record<keyof typeof CONSOLE_FILES, string>;
 
@@ -29,23 +36,30 @@ export type ConsoleAssets = Record<keyof typeof CONSOLE_FILES, string>;
  */
 export function bundleConsole(): ConsoleAssets {
   const { buildSync } = createRequire(import.meta.url)('esbuild') as typeof esbuild;
-  const result = buildSync({
-    entryPoints: [path.join(CONSOLE_DIR, 'app.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    charset: 'utf8',
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  const js = result.outputFiles[0]?.text;
-  if (js === undefined) throw new Error('esbuild produced no console bundle');
+  const bundle = (entry: string, format: 'esm' | 'iife'): string => {
+    const result = buildSync({
+      entryPoints: [path.join(CONSOLE_DIR, entry)],
+      bundle: true,
+      format,
+      platform: 'browser',
+      target: 'es2022',
+      charset: 'utf8',
+      legalComments: 'none',
+      write: false,
+      logLevel: 'silent',
+    });
+    const js = result.outputFiles[0]?.text;
+    if (js === undefined) throw new Error(`esbuild produced no bundle of console/${entry}`);
+    return js;
+  };
+  const source = (name: string) => readFileSync(path.join(CONSOLE_DIR, name), 'utf8');
   return {
-    html: readFileSync(path.join(CONSOLE_DIR, CONSOLE_FILES.html), 'utf8'),
-    css: readFileSync(path.join(CONSOLE_DIR, CONSOLE_FILES.css), 'utf8'),
-    js,
+    html: source(CONSOLE_FILES.html),
+    css: source(CONSOLE_FILES.css),
+    js: bundle('app.ts', 'esm'),
+    // A service worker is a classic script unless registered as a module: an IIFE runs either way.
+    sw: bundle('worker/sw.ts', 'iife'),
+    favicon: source(CONSOLE_FILES.favicon),
   };
 }
 
@@ -60,7 +74,13 @@ export function consoleAssets(): ConsoleAssets {
   if (loaded) return loaded;
   const read = (name: string) => readFileSync(path.join(BUILT_CONSOLE_DIR, name), 'utf8');
   loaded = existsSync(path.join(BUILT_CONSOLE_DIR, CONSOLE_FILES.js))
-    ? { html: read(CONSOLE_FILES.html), css: read(CONSOLE_FILES.css), js: read(CONSOLE_FILES.js) }
+    ? {
+        html: read(CONSOLE_FILES.html),
+        css: read(CONSOLE_FILES.css),
+        js: read(CONSOLE_FILES.js),
+        sw: read(CONSOLE_FILES.sw),
+        favicon: read(CONSOLE_FILES.favicon),
+      }
     : bundleConsole();
   return loaded;
 }

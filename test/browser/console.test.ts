@@ -1,11 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import type { AccessRequest, AuditPage, OrderRecordings, VerifyResult } from '../../console/api-types.js';
-import type { AccessRequestView } from '../../src/domain/access-requests.js';
 import type {
+  AccessRequest,
+  AccessRequestList,
+  AuditPage,
+  OrderRecordings,
+  VerifyResult,
+} from '../../console/api-types.js';
+import type {
+  accessRequestListResponse,
+  accessRequestResponse,
   auditPageResponse,
   auditVerifyResponse,
   orderRecordingsResponse,
@@ -19,7 +28,8 @@ import { startTestVault, type TestVault } from '../helpers/vault.js';
 // The console declares the answers it reads without importing server code; these fail to compile if the server's drift away.
 const fits = <Console>(server: Console) => server;
 export const answerShapes = {
-  request: (v: AccessRequestView) => fits<AccessRequest>(v),
+  request: (v: z.infer<typeof accessRequestResponse>) => fits<AccessRequest>(v),
+  list: (v: z.infer<typeof accessRequestListResponse>) => fits<AccessRequestList>(v),
   recordings: (v: z.infer<typeof orderRecordingsResponse>) => fits<OrderRecordings>(v),
   audit: (v: z.infer<typeof auditPageResponse>) => fits<AuditPage>(v),
   verify: (v: z.infer<typeof auditVerifyResponse>) => fits<VerifyResult>(v),
@@ -27,23 +37,27 @@ export const answerShapes = {
 
 const SECONDS = 4;
 const SHOTS = 'test-results';
+const DAY = 86_400_000;
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/** The console in a real browser: three people in three browser contexts, through a real vault. */
-describe('web console (Chromium, postgres+fs)', () => {
+type Who = 'officer' | 'head' | 'security' | 'auditor' | 'platform';
+
+/**
+ * The console in a real browser (Debian's Chromium): each role's day through a
+ * real vault, in the Europe/Prague zone, with axe-core run on every view and a
+ * screenshot of each saved under test-results/.
+ */
+describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
   let vault: TestVault;
   let browser: Browser;
   let visit: Visit;
   let recordingId: string;
-  const token: Record<'officer' | 'head' | 'security' | 'auditor', string> = {
-    officer: '',
-    head: '',
-    security: '',
-    auditor: '',
-  };
+  const token: Record<Who, string> = { officer: '', head: '', security: '', auditor: '', platform: '' };
   const contexts: BrowserContext[] = [];
-  /** Every URL any page asked for or navigated to, and every console error (a CSP violation is one). */
+  /** Every URL any page or worker asked for or navigated to, and every console error (a CSP violation is one). */
   const urls: string[] = [];
   const pageErrors: string[] = [];
+  const shots: string[] = [];
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -52,30 +66,21 @@ describe('web console (Chromium, postgres+fs)', () => {
     vault = await startTestVault('postgres+fs', { VAULT_REQUIRE_SIGNED_DECISIONS: 'false' });
     visit = await newVisit(vault);
     recordingId = await uploadSealed(vault, visit, await tone(SECONDS), 16 * 1024, 'audio/wav');
-    token.officer = await vault.addPrincipal({
-      id: 'officer-olga',
-      name: 'Olga Officer',
-      roles: ['dispute_staff'],
-      department: 'disputes',
-    });
-    token.head = await vault.addPrincipal({
-      id: 'head-hana',
-      name: 'Hana Head',
-      roles: ['department_head'],
-      department: 'disputes',
-    });
-    token.security = await vault.addPrincipal({
-      id: 'security-sam',
-      name: 'Sam Security',
-      roles: ['security_head'],
-      department: 'security',
-    });
-    token.auditor = await vault.addPrincipal({
-      id: 'auditor-ada',
-      name: 'Ada Auditor',
-      roles: ['auditor'],
-      department: 'audit',
-    });
+    const cast: [Who, string, string, string[], string][] = [
+      ['officer', 'officer-olga', 'Olga Officer', ['dispute_staff'], 'disputes'],
+      ['head', 'head-hana', 'Hana Head', ['department_head'], 'disputes'],
+      ['security', 'security-sam', 'Sam Security', ['security_head'], 'security'],
+      ['auditor', 'auditor-ada', 'Ada Auditor', ['auditor'], 'audit'],
+    ];
+    for (const [who, id, name, roles, department] of cast)
+      token[who] = await vault.addPrincipal({ id, name, roles: roles as never, department });
+    token.platform = visit.platformToken;
+    // A complaint hold that keeps the recording past its retainUntil: the console must say so.
+    const hold = await request(vault.server)
+      .post(`/v1/orders/${visit.orderId}/holds`)
+      .set(bearer(visit.platformToken))
+      .send({ reason: 'complaint', until: new Date(vault.clock.now().getTime() + 30 * DAY).toISOString() });
+    expect(hold.status).toBe(201);
     await mkdir(SHOTS, { recursive: true });
   });
   afterAll(async () => {
@@ -84,11 +89,15 @@ describe('web console (Chromium, postgres+fs)', () => {
     await vault?.close();
   });
 
-  async function openConsole(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  async function openConsole(width = 1280): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: { width, height: 900 },
+      locale: 'en-GB',
+      timezoneId: 'Europe/Prague',
+    });
     contexts.push(context);
+    context.on('request', (r) => urls.push(r.url()));
     const page = await context.newPage();
-    page.on('request', (r) => urls.push(r.url()));
     page.on('framenavigated', (f) => urls.push(f.url()));
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
@@ -101,48 +110,77 @@ describe('web console (Chromium, postgres+fs)', () => {
   async function signIn(page: Page, secret: string): Promise<void> {
     await page.fill('#token', secret);
     await page.click('#sign-in-form button[type=submit]');
-    await page.locator('#views').waitFor({ state: 'visible' });
+    await page.locator('#who').waitFor({ state: 'visible' });
   }
 
-  async function signedIn(secret: string): Promise<Page> {
-    const page = await openConsole();
+  async function signedIn(secret: string, width?: number): Promise<Page> {
+    const page = await openConsole(width);
     await signIn(page, secret);
     return page;
   }
 
+  /** axe-core on the page as it is now (zero violations), then a full-page screenshot named after the view. */
+  async function checkView(page: Page, name: string): Promise<void> {
+    // Evaluated over the DevTools protocol, so the page's CSP (script-src 'self') does not stand in the way.
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<AxeResults> } }).axe;
+      const result = await axe.run(document, { resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    });
+    expect(violations, `axe on ${name}`).toEqual([]);
+    const path = `${SHOTS}/console-${name}.png`;
+    await page.screenshot({ path, fullPage: true });
+    shots.push(path);
+  }
+
+  const visibleTabs = (page: Page) =>
+    page.locator('#views button:visible').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-view')));
+
   async function findOrder(page: Page): Promise<void> {
     await page.fill('#officer-order', visit.orderId);
     await page.click('#find-order button[type=submit]');
-    await page.locator('#order-recordings td', { hasText: recordingId }).waitFor();
+    await page.locator('#order-recordings td', { hasText: recordingId.slice(0, 12) }).waitFor();
   }
 
   async function fileRequest(page: Page, ticket: string): Promise<string> {
+    await findOrder(page);
     await page.selectOption('#purpose', 'dispute');
     await page.fill('#reason', 'customer says the service was cut short');
     await page.fill('#ticket', ticket);
     await page.click('#file-request button[type=submit]');
+    return shownRequest(page, 'pending');
+  }
+
+  async function shownRequest(page: Page, status: string): Promise<string> {
     const card = page.locator('#request-panel [data-request]');
-    await card.locator('[data-status=pending]').waitFor();
+    await card.locator(`[data-status=${status}]`).waitFor({ timeout: 15_000 });
     const id = await card.getAttribute('data-request');
     if (!id) throw new Error('the request panel names no request');
     return id;
   }
 
-  async function decide(
-    page: Page,
-    requestId: string,
-    decision: 'approve' | 'reject',
-    comment: string,
-    shot?: string,
-  ): Promise<void> {
-    await page.click('nav button[data-view=manager]');
+  async function decide(page: Page, requestId: string, decision: 'approve' | 'reject', comment: string) {
     const card = page.locator(`#queue [data-request="${requestId}"]`);
     await card.waitFor();
     await card.locator('textarea').fill(comment);
-    if (shot) await page.screenshot({ path: `${SHOTS}/${shot}`, fullPage: true });
     await card.locator(`button[data-decision=${decision}]`).click();
-    await page.locator('#manager-errors .notice.ok', { hasText: requestId }).waitFor();
+    const dialog = page.locator('#confirm-decision');
+    await dialog.waitFor({ state: 'visible' });
+    const confirmation = (await dialog.textContent()) ?? '';
+    await page.click('#confirm-yes');
+    await page.locator('#manager-errors .notice.ok', { hasText: visit.orderId }).waitFor();
     await card.waitFor({ state: 'detached' });
+    return confirmation;
+  }
+
+  /** Presses Tab until `selector` has the focus: what a keyboard-only user does. */
+  async function tabTo(page: Page, selector: string): Promise<void> {
+    for (let i = 0; i < 60; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    }
+    throw new Error(`Tab never reached ${selector}`);
   }
 
   const audioState = (page: Page) =>
@@ -151,32 +189,87 @@ describe('web console (Chromium, postgres+fs)', () => {
       return { readyState: a.readyState, duration: a.duration, currentTime: a.currentTime, src: a.src };
     });
 
-  it('walks a dispute: officer files, two managers sign off, officer plays and seeks, the trail verifies', async () => {
-    const officer = await signedIn(token.officer);
-    await findOrder(officer);
-    const requestId = await fileRequest(officer, 'CS-4711');
-    await officer.screenshot({ path: `${SHOTS}/console-officer.png`, fullPage: true });
-
-    const head = await signedIn(token.head);
-    await decide(head, requestId, 'approve', 'ticket CS-4711 checked', 'console-manager-queue.png');
-    await expect(head.locator('#manager-errors').textContent()).resolves.toContain('now pending');
-
-    const security = await signedIn(token.security);
-    await decide(security, requestId, 'approve', 'legitimate dispute', 'console-security.png');
-    await expect(security.locator('#manager-errors').textContent()).resolves.toContain('now approved');
-
-    // The officer's page polls the request and offers playback once approved.
-    const panel = officer.locator('#request-panel');
-    await panel.locator('[data-status=approved]').waitFor({ timeout: 15_000 });
-    await expect(panel.textContent()).resolves.toMatch(/Grant expires/);
-    await expect(panel.textContent()).resolves.toContain('head-hana');
-    await officer.click(`#request-panel button[data-recording="${recordingId}"]`);
-    await officer.waitForFunction(() => {
+  const audioLoaded = (page: Page) =>
+    page.waitForFunction(() => {
       const a = document.querySelector('audio');
       return a !== null && a.readyState >= 1 && Number.isFinite(a.duration);
     });
+
+  it('shows each person who they are and only the workspaces their roles allow, landing where they work', async () => {
+    const officer = await signedIn(token.officer);
+    await expect(officer.locator('#who').textContent()).resolves.toContain('Olga Officer, disputes');
+    expect(await visibleTabs(officer)).toEqual(['officer']);
+    expect(await officer.locator('#officer').isVisible()).toBe(true);
+
+    const head = await signedIn(token.head);
+    await expect(head.locator('#who').textContent()).resolves.toContain('Hana Head, disputes (department head)');
+    expect(await visibleTabs(head)).toEqual(['manager']);
+    expect(await head.locator('#manager').isVisible()).toBe(true);
+
+    const security = await signedIn(token.security);
+    expect(await visibleTabs(security)).toEqual(['manager', 'auditor']);
+    expect(await security.locator('#manager').isVisible()).toBe(true);
+
+    const auditor = await signedIn(token.auditor);
+    expect(await visibleTabs(auditor)).toEqual(['auditor']);
+    expect(await auditor.locator('#auditor').isVisible()).toBe(true);
+
+    const platform = await signedIn(token.platform);
+    await platform.locator('#no-workspace').waitFor({ state: 'visible' });
+    expect(await visibleTabs(platform)).toEqual([]);
+    await checkView(platform, 'no-workspace');
+  });
+
+  it("walks a dispute: the officer files, both heads sign in their browsers, the officer's page updates and plays", async () => {
+    const officer = await signedIn(token.officer);
+    await findOrder(officer);
+    const retention = (await officer.locator('#order-recordings').textContent()) ?? '';
+    expect(retention).toMatch(/Held until .* CET by a complaint hold/);
+    expect(retention).toMatch(/\d kB of audio in \d+ chunks/);
+    await checkView(officer, 'officer-order');
+    await officer.selectOption('#purpose', 'dispute');
+    await officer.fill('#reason', 'customer says the service was cut short');
+    await officer.fill('#ticket', 'CS-4711');
+    await officer.click('#file-request button[type=submit]');
+    const requestId = await shownRequest(officer, 'pending');
+    expect(await officer.locator('#file-request').isHidden()).toBe(true);
+    await officer.locator(`#my-requests [data-open="${requestId}"]`).waitFor();
+    // An officer is never offered a decision, not even on its own request.
+    expect(await officer.locator('[data-decision]').count()).toBe(0);
+    await checkView(officer, 'officer-pending');
+
+    const head = await signedIn(token.head);
+    const card = head.locator(`#queue [data-request="${requestId}"]`);
+    await card.waitFor();
+    await expect(head.locator('#queue-count').textContent()).resolves.toMatch(/\(\d+\)/);
+    await expect(card.textContent()).resolves.toContain('Olga Officer');
+    await checkView(head, 'manager-queue');
+    await card.locator('textarea').fill('ticket CS-4711 checked');
+    await card.locator('button[data-decision=approve]').click();
+    await head.locator('#confirm-decision').waitFor({ state: 'visible' });
+    await checkView(head, 'manager-confirm');
+    const confirmation = (await head.locator('#confirm-decision').textContent()) ?? '';
+    for (const said of [visit.orderId, 'dispute', 'Olga Officer', 'CS-4711', 'ticket CS-4711 checked'])
+      expect(confirmation).toContain(said);
+    await head.click('#confirm-yes');
+    await head.locator('#manager-errors .notice.ok', { hasText: 'now pending' }).waitFor();
+    await card.waitFor({ state: 'detached' });
+
+    const security = await signedIn(token.security);
+    await decide(security, requestId, 'approve', 'legitimate dispute');
+    await expect(security.locator('#manager-errors').textContent()).resolves.toContain('now approved');
+
+    // The officer's page re-reads the request by itself: approved, with what to play, and the list row too.
+    await shownRequest(officer, 'approved');
+    const panel = officer.locator('#request-panel');
+    await expect(panel.textContent()).resolves.toContain('Hana Head');
+    await expect(panel.textContent()).resolves.toMatch(/Playable until.*CET/);
+    await officer.locator(`#my-requests tr:has([data-open="${requestId}"]) [data-status=approved]`).waitFor();
+    await officer.click(`#request-panel button[data-recording="${recordingId}"]`);
+    await audioLoaded(officer);
     const loaded = await audioState(officer);
-    expect(loaded.src).toMatch(/^blob:/);
+    // Streamed from the vault's own URL (the service worker adds the token), not a downloaded blob.
+    expect(new URL(loaded.src).pathname).toBe(`/v1/access-requests/${requestId}/recordings/${recordingId}/audio`);
     expect(loaded.duration).toBeGreaterThan(SECONDS - 0.1);
     expect(loaded.duration).toBeLessThan(SECONDS + 0.1);
     await officer.locator('#player').evaluate((a) => {
@@ -187,62 +280,158 @@ describe('web console (Chromium, postgres+fs)', () => {
       const a = document.querySelector('audio');
       return a !== null && !a.seeking && Math.abs(a.currentTime - 2.5) < 0.05;
     });
-    expect((await audioState(officer)).currentTime).toBeCloseTo(2.5, 1);
-    await officer.screenshot({ path: `${SHOTS}/console-playing.png`, fullPage: true });
+    await expect(officer.locator('#player-status').textContent()).resolves.toContain('4 s of audio');
+    await checkView(officer, 'officer-playing');
 
-    // The head of security reads the order's trail and verifies the chain.
-    await security.click('nav button[data-view=auditor]');
-    await security.fill('#audit-order-id', visit.orderId);
-    await security.click('#audit-order button[type=submit]');
-    for (const action of ['access_request.filed', 'access_request.decided']) {
-      await security.locator(`#audit-trail tr[data-action="${action}"]`).first().waitFor();
-    }
-    expect(await security.locator('#audit-trail tr[data-action="access_request.decided"]').count()).toBe(2);
-    await security.click('#verify-chain');
-    await security.locator('#verify-result .notice.ok', { hasText: 'Log ok' }).waitFor();
-    await security.screenshot({ path: `${SHOTS}/console-security-audit.png`, fullPage: true });
+    // The vault served the audio to <audio> by Range requests, under the officer's own token.
+    const trail = await request(vault.server)
+      .get('/v1/audit')
+      .query({ orderId: visit.orderId })
+      .set(bearer(token.auditor));
+    const plays = (trail.body.entries as { action: string; actorId: string; details: { status?: number } }[]).filter(
+      (e) => e.action === 'playback.started',
+    );
+    expect(plays.length).toBeGreaterThan(0);
+    expect(plays.every((e) => e.actorId === 'officer-olga')).toBe(true);
+    expect(plays.some((e) => e.details.status === 206)).toBe(true);
 
-    // A plain auditor sees the same trail, playback included.
+    // The auditor reads the story as sentences, with names, and verifies the log.
     const auditor = await signedIn(token.auditor);
-    await auditor.click('nav button[data-view=auditor]');
     await auditor.fill('#audit-order-id', visit.orderId);
     await auditor.click('#audit-order button[type=submit]');
-    await auditor.locator('#audit-trail tr[data-action="playback.started"]').first().waitFor();
+    const sentences = auditor.locator('#audit-trail');
+    await sentences.locator('li[data-action="access_request.decided"]').first().waitFor();
+    await expect(sentences.textContent()).resolves.toContain('Hana Head approved');
+    await expect(sentences.textContent()).resolves.toContain('as department head');
+    await expect(sentences.textContent()).resolves.toContain('Olga Officer played recording');
     await auditor.click('#verify-chain');
-    await auditor.locator('#verify-result .notice.ok', { hasText: 'Log ok' }).waitFor();
-    await auditor.screenshot({ path: `${SHOTS}/console-auditor.png`, fullPage: true });
+    await auditor.locator('#verify-result .notice.ok', { hasText: 'The log verifies' }).waitFor();
+    await checkView(auditor, 'auditor-trail');
   });
 
-  it('shows the vault errors: an unknown token, an unknown order, a role the token lacks', async () => {
-    const page = await openConsole();
-    await page.fill('#token', 'vv_not-a-real-token-000000000000000000');
-    await page.click('#sign-in-form button[type=submit]');
-    await expect(page.locator('#sign-in-errors [role=alert]').textContent()).resolves.toContain(
-      'did not accept this token',
-    );
+  it('lets a keyboard alone sign in, file, approve in a confirmation dialog, and play', async () => {
+    const officer = await openConsole();
+    await tabTo(officer, '#token');
+    await officer.keyboard.type(token.officer);
+    await officer.keyboard.press('Enter');
+    await officer.locator('#who').waitFor({ state: 'visible' });
+    await tabTo(officer, '#officer-order');
+    await officer.keyboard.type(visit.orderId);
+    await officer.keyboard.press('Enter');
+    await officer.locator('#file-request').waitFor({ state: 'visible' });
+    await tabTo(officer, '#reason');
+    await officer.keyboard.type('the customer asked for a refund');
+    await tabTo(officer, '#ticket');
+    await officer.keyboard.type('KB-1');
+    await officer.keyboard.press('Enter');
+    const requestId = await shownRequest(officer, 'pending');
 
-    await signIn(page, token.auditor);
-    await page.fill('#officer-order', 'no-such-order');
-    await page.click('#find-order button[type=submit]');
-    await expect(page.locator('#officer-errors [role=alert]').textContent()).resolves.toMatch(/HTTP 404/);
-    await page.click('nav button[data-view=manager]');
-    await page.locator('#queue').waitFor({ state: 'attached' });
-    const officer = await signedIn(token.officer);
-    await officer.click('nav button[data-view=auditor]');
-    await officer.click('#verify-chain');
-    await expect(officer.locator('#verify-result [role=alert]').textContent()).resolves.toMatch(/HTTP 403/);
+    for (const [who, comment] of [
+      ['head', 'refund ticket checked'],
+      ['security', 'fine by security'],
+    ] as const) {
+      const page = await openConsole();
+      await tabTo(page, '#token');
+      await page.keyboard.type(token[who]);
+      await page.keyboard.press('Enter');
+      await page.locator(`#queue [data-request="${requestId}"]`).waitFor();
+      await tabTo(page, `#queue [data-request="${requestId}"] textarea`);
+      await page.keyboard.type(comment);
+      await tabTo(page, `#queue [data-request="${requestId}"] button[data-decision=approve]`);
+      await page.keyboard.press('Enter');
+      await page.locator('#confirm-decision').waitFor({ state: 'visible' });
+      // The dialog takes the focus on its Sign button; Escape would cancel.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm-yes');
+      await page.keyboard.press('Enter');
+      await page.locator('#manager-errors .notice.ok').waitFor();
+    }
+
+    await shownRequest(officer, 'approved');
+    await tabTo(officer, `#request-panel button[data-recording="${recordingId}"]`);
+    await officer.keyboard.press('Enter');
+    await audioLoaded(officer);
+    expect((await audioState(officer)).duration).toBeGreaterThan(SECONDS - 0.1);
   });
 
-  it('shows a rejected request, with the rejection, and offers nothing to play', async () => {
+  it('cancels a decision in the dialog without deciding, and shows a rejection to the officer', async () => {
     const officer = await signedIn(token.officer);
-    await findOrder(officer);
     const requestId = await fileRequest(officer, 'CS-5000');
     const head = await signedIn(token.head);
+    const card = head.locator(`#queue [data-request="${requestId}"]`);
+    await card.waitFor();
+    await card.locator('textarea').fill('no ticket of that number');
+    await card.locator('button[data-decision=reject]').click();
+    await head.click('#confirm-no');
+    const untouched = await request(vault.server).get(`/v1/access-requests/${requestId}`).set(bearer(token.head));
+    expect(untouched.body.decisions).toEqual([]);
     await decide(head, requestId, 'reject', 'no ticket of that number');
     const panel = officer.locator('#request-panel');
-    await panel.locator('[data-status=rejected]').waitFor({ timeout: 15_000 });
+    await shownRequest(officer, 'rejected');
     await expect(panel.textContent()).resolves.toContain('no ticket of that number');
     expect(await panel.locator('button[data-recording]').count()).toBe(0);
+    await checkView(officer, 'officer-rejected');
+  });
+
+  it("pages the officer's requests and filters them by status", async () => {
+    const officer = await signedIn(token.officer);
+    await officer.locator('#my-requests table').waitFor();
+    const caption = (await officer.locator('#my-requests caption').textContent()) ?? '';
+    const total = Number(/of (\d+)/.exec(caption)?.[1]);
+    expect(total).toBeGreaterThan(0);
+    await officer.selectOption('#my-status', 'rejected');
+    await officer.locator('#my-requests caption', { hasText: /^Requests 1–1 of 1$/ }).waitFor();
+    expect(await officer.locator('#my-requests [data-status]').evaluateAll((s) => s.map((b) => b.textContent))).toEqual(
+      ['rejected'],
+    );
+    await officer.selectOption('#my-status', '');
+    // Enough requests for a second page: eleven more, filed through the API.
+    for (let i = 0; i < 11; i++) {
+      const res = await request(vault.server)
+        .post('/v1/access-requests')
+        .set(bearer(token.officer))
+        .send({ orderId: visit.orderId, purpose: 'safety', reason: 'paging', ticketRef: `PAGE-${i}` });
+      expect(res.status).toBe(201);
+    }
+    await officer.selectOption('#my-status', 'pending');
+    await officer.selectOption('#my-status', '');
+    await officer.locator('#my-older').waitFor({ state: 'visible' });
+    const firstPage = await officer
+      .locator('#my-requests [data-open]')
+      .evaluateAll((b) => b.map((x) => x.id || x.getAttribute('data-open')));
+    expect(firstPage).toHaveLength(10);
+    await officer.click('#my-older');
+    await officer.locator('#my-newer').waitFor({ state: 'visible' });
+    await officer.locator('#my-requests caption', { hasText: /^Requests 11–/ }).waitFor();
+    const secondPage = await officer
+      .locator('#my-requests [data-open]')
+      .evaluateAll((b) => b.map((x) => x.getAttribute('data-open')));
+    expect(secondPage.some((id) => firstPage.includes(id))).toBe(false);
+    await checkView(officer, 'officer-my-requests');
+  });
+
+  it('fits a 390 px wide phone: nothing scrolls sideways in any workspace', async () => {
+    const pages: [string, Page][] = [
+      ['officer', await signedIn(token.officer, 390)],
+      ['manager', await signedIn(token.security, 390)],
+      ['auditor', await signedIn(token.auditor, 390)],
+    ];
+    const [, officer] = pages[0]!;
+    await findOrder(officer);
+    await officer.locator('#my-requests table').waitFor();
+    const [, manager] = pages[1]!;
+    await manager.locator('#queue .card').first().waitFor();
+    const [, auditor] = pages[2]!;
+    await auditor.fill('#audit-order-id', visit.orderId);
+    await auditor.click('#audit-order button[type=submit]');
+    await auditor.locator('#audit-trail li').first().waitFor();
+    for (const [name, page] of pages) {
+      const { scroll, client } = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      expect(scroll, `${name} at 390 px`).toBeLessThanOrEqual(client);
+      await checkView(page, `${name}-390px`);
+    }
   });
 
   it('signs out: sessionStorage emptied, back to the sign-in form, nothing in the address', async () => {
@@ -253,11 +442,23 @@ describe('web console (Chromium, postgres+fs)', () => {
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     expect(new URL(page.url()).pathname).toBe('/console');
     expect(await page.locator('#views').isHidden()).toBe(true);
+    await checkView(page, 'sign-in');
   });
 
-  it('shows "grant expired" when the grant ran out', async () => {
+  it('shows the vault errors: an unknown token, an unknown order, an expired grant', async () => {
+    const page = await openConsole();
+    await page.fill('#token', 'vv_not-a-real-token-000000000000000000');
+    await page.click('#sign-in-form button[type=submit]');
+    await expect(page.locator('#sign-in-errors [role=alert]').textContent()).resolves.toContain(
+      'did not accept this token',
+    );
+    await checkView(page, 'sign-in-error');
+
     const officer = await signedIn(token.officer);
-    await findOrder(officer);
+    await officer.fill('#officer-order', 'no-such-order');
+    await officer.click('#find-order button[type=submit]');
+    await expect(officer.locator('#order-errors [role=alert]').textContent()).resolves.toMatch(/HTTP 404/);
+
     const requestId = await fileRequest(officer, 'CS-6000');
     for (const t of [token.head, token.security]) {
       const res = await request(vault.server)
@@ -266,15 +467,23 @@ describe('web console (Chromium, postgres+fs)', () => {
         .send({ decision: 'approve', comment: 'ok' });
       expect(res.status).toBe(200);
     }
-    await officer.locator('#request-panel [data-status=approved]').waitFor({ timeout: 15_000 });
+    await shownRequest(officer, 'approved');
     vault.clock.advance(vault.config.grantTtlMs + 60_000);
     await officer.click(`#request-panel button[data-recording="${recordingId}"]`);
     await expect(officer.locator('#player-status [role=alert]').textContent()).resolves.toMatch(/grant expired/i);
   });
 
-  it('never put a token in any URL, and no page logged an error (CSP violations included)', () => {
+  it('never put a token in any URL, answered /favicon.ico, and no page logged an error', async () => {
     expect(urls.length).toBeGreaterThan(20);
     for (const secret of Object.values(token)) expect(urls.filter((u) => u.includes(secret))).toEqual([]);
-    expect(pageErrors.filter((e) => !/status of (401|403|404|410) /.test(e))).toEqual([]);
+    expect(pageErrors.filter((e) => !/status of (401|404|410) /.test(e))).toEqual([]);
+    const icon = await request(vault.server).get('/favicon.ico');
+    expect(icon.status).toBe(200);
+    expect(icon.headers['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(shots.length).toBeGreaterThanOrEqual(12);
   });
 });
+
+interface AxeResults {
+  violations: { id: string; nodes: { target: string[] }[] }[];
+}
