@@ -13,7 +13,9 @@ const PLAYABLE = new Set<RecordingMetadata['status']>(['sealed', 'incomplete']);
 
 function recordedText(r: RecordingMetadata): string {
   const end = r.sealedAt ?? r.lastChunkAt;
-  const span = end ? ` over ${formatSpan(Date.parse(end) - Date.parse(r.createdAt))}` : '';
+  const ms = end ? Date.parse(end) - Date.parse(r.createdAt) : 0;
+  // The phone streams as it records, so first to last chunk is about how long the visit was recorded.
+  const span = ms >= 1000 ? ` over ${formatSpan(ms)}` : '';
   return `${formatSize(audioBytes(r.storedBytes, r.storedChunks))} of audio in ${r.storedChunks} chunks${span}`;
 }
 
