@@ -62,6 +62,9 @@ export interface Decision {
   countedAs: 'department_head' | 'security_head';
   comment: string;
   decidedAt: string;
+  /** Ed25519 signature by the decider's registered key (absent only where the vault does not require one) */
+  signature?: string;
+  signerKeyId?: string;
 }
 
 export interface AccessRequest {

@@ -72,6 +72,7 @@ export function decisionList(request: AccessRequest): HTMLElement {
         }),
         ` as ${SIGN_OFF_LABEL[d.countedAs]}, ${formatTime(d.decidedAt)}: `,
         el('q', { text: d.comment }),
+        d.signerKeyId ? el('span', { class: 'muted', text: ` (signed with key ${d.signerKeyId})` }) : ' (unsigned)',
       ),
     ),
   );

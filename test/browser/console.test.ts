@@ -23,6 +23,7 @@ import { bearer, newVisit, type Visit } from '../helpers/actors.js';
 import { tone } from '../helpers/audio.js';
 import { launchChromium } from '../helpers/browser.js';
 import { uploadSealed } from '../helpers/recordings.js';
+import { decideSigned, signerFor } from '../helpers/signing.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 
 // The console declares the answers it reads without importing server code; these fail to compile if the server's drift away.
@@ -40,7 +41,7 @@ const SHOTS = 'test-results';
 const DAY = 86_400_000;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-type Who = 'officer' | 'head' | 'security' | 'auditor' | 'platform';
+type Who = 'officer' | 'head' | 'security' | 'auditor' | 'platform' | 'hugo' | 'sid';
 
 /**
  * The console in a real browser (Debian's Chromium): each role's day through a
@@ -52,8 +53,18 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
   let browser: Browser;
   let visit: Visit;
   let recordingId: string;
-  const token: Record<Who, string> = { officer: '', head: '', security: '', auditor: '', platform: '' };
-  const contexts: BrowserContext[] = [];
+  const token: Record<Who, string> = {
+    officer: '',
+    head: '',
+    security: '',
+    auditor: '',
+    platform: '',
+    hugo: '',
+    sid: '',
+  };
+  /** One browser profile per person, as in life: a head's signing key stays in its profile's IndexedDB. */
+  const profiles = new Map<string, BrowserContext>();
+  let strangers = 0;
   /** Every URL any page or worker asked for or navigated to, and every console error (a CSP violation is one). */
   const urls: string[] = [];
   const pageErrors: string[] = [];
@@ -61,9 +72,8 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     browser = await launchChromium();
-    // The console cannot sign decisions yet (WebCrypto signing is being built): until it does, this
-    // test's vault accepts unsigned decisions. The console's signing work switches this back to the default.
-    vault = await startTestVault('postgres+fs', { VAULT_REQUIRE_SIGNED_DECISIONS: 'false' });
+    // Signed decisions required (the default): every sign-off in this test is a real signature.
+    vault = await startTestVault('postgres+fs');
     visit = await newVisit(vault);
     recordingId = await uploadSealed(vault, visit, await tone(SECONDS), 16 * 1024, 'audio/wav');
     const cast: [Who, string, string, string[], string][] = [
@@ -71,6 +81,9 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
       ['head', 'head-hana', 'Hana Head', ['department_head'], 'disputes'],
       ['security', 'security-sam', 'Sam Security', ['security_head'], 'security'],
       ['auditor', 'auditor-ada', 'Ada Auditor', ['auditor'], 'audit'],
+      // Two heads who sign with key files (the CLI's way), for decisions made outside the browser.
+      ['hugo', 'head-hugo', 'Hugo Head', ['department_head'], 'disputes'],
+      ['sid', 'security-sid', 'Sid Security', ['security_head'], 'security'],
     ];
     for (const [who, id, name, roles, department] of cast)
       token[who] = await vault.addPrincipal({ id, name, roles: roles as never, department });
@@ -84,20 +97,28 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     await mkdir(SHOTS, { recursive: true });
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close();
+    for (const c of profiles.values()) await c.close();
     await browser?.close();
     await vault?.close();
   });
 
-  async function openConsole(width = 1280): Promise<Page> {
+  async function profileOf(person: string): Promise<BrowserContext> {
+    const known = profiles.get(person);
+    if (known) return known;
     const context = await browser.newContext({
-      viewport: { width, height: 900 },
+      viewport: { width: 1280, height: 900 },
       locale: 'en-GB',
       timezoneId: 'Europe/Prague',
     });
-    contexts.push(context);
+    profiles.set(person, context);
     context.on('request', (r) => urls.push(r.url()));
-    const page = await context.newPage();
+    return context;
+  }
+
+  /** A new tab at /console in this person's browser profile (a new profile for nobody in particular). */
+  async function openConsole(person = `stranger-${++strangers}`, width = 1280): Promise<Page> {
+    const page = await (await profileOf(person)).newPage();
+    if (width !== 1280) await page.setViewportSize({ width, height: 900 });
     page.on('framenavigated', (f) => urls.push(f.url()));
     page.on('console', (m) => {
       if (m.type() === 'error') pageErrors.push(m.text());
@@ -113,9 +134,9 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     await page.locator('#who').waitFor({ state: 'visible' });
   }
 
-  async function signedIn(secret: string, width?: number): Promise<Page> {
-    const page = await openConsole(width);
-    await signIn(page, secret);
+  async function signedIn(who: Who, width?: number): Promise<Page> {
+    const page = await openConsole(who, width);
+    await signIn(page, token[who]);
     return page;
   }
 
@@ -196,32 +217,32 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     });
 
   it('shows each person who they are and only the workspaces their roles allow, landing where they work', async () => {
-    const officer = await signedIn(token.officer);
+    const officer = await signedIn('officer');
     await expect(officer.locator('#who').textContent()).resolves.toContain('Olga Officer, disputes');
     expect(await visibleTabs(officer)).toEqual(['officer']);
     expect(await officer.locator('#officer').isVisible()).toBe(true);
 
-    const head = await signedIn(token.head);
+    const head = await signedIn('head');
     await expect(head.locator('#who').textContent()).resolves.toContain('Hana Head, disputes (department head)');
     expect(await visibleTabs(head)).toEqual(['manager']);
     expect(await head.locator('#manager').isVisible()).toBe(true);
 
-    const security = await signedIn(token.security);
+    const security = await signedIn('security');
     expect(await visibleTabs(security)).toEqual(['manager', 'auditor']);
     expect(await security.locator('#manager').isVisible()).toBe(true);
 
-    const auditor = await signedIn(token.auditor);
+    const auditor = await signedIn('auditor');
     expect(await visibleTabs(auditor)).toEqual(['auditor']);
     expect(await auditor.locator('#auditor').isVisible()).toBe(true);
 
-    const platform = await signedIn(token.platform);
+    const platform = await signedIn('platform');
     await platform.locator('#no-workspace').waitFor({ state: 'visible' });
     expect(await visibleTabs(platform)).toEqual([]);
     await checkView(platform, 'no-workspace');
   });
 
   it("walks a dispute: the officer files, both heads sign in their browsers, the officer's page updates and plays", async () => {
-    const officer = await signedIn(token.officer);
+    const officer = await signedIn('officer');
     await findOrder(officer);
     const retention = (await officer.locator('#order-recordings').textContent()) ?? '';
     expect(retention).toMatch(/Held until .* CET by a complaint hold/);
@@ -238,7 +259,7 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     expect(await officer.locator('[data-decision]').count()).toBe(0);
     await checkView(officer, 'officer-pending');
 
-    const head = await signedIn(token.head);
+    const head = await signedIn('head');
     const card = head.locator(`#queue [data-request="${requestId}"]`);
     await card.waitFor();
     await expect(head.locator('#queue-count').textContent()).resolves.toMatch(/\(\d+\)/);
@@ -255,9 +276,30 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     await head.locator('#manager-errors .notice.ok', { hasText: 'now pending' }).waitFor();
     await card.waitFor({ state: 'detached' });
 
-    const security = await signedIn(token.security);
+    const security = await signedIn('security');
     await decide(security, requestId, 'approve', 'legitimate dispute');
     await expect(security.locator('#manager-errors').textContent()).resolves.toContain('now approved');
+
+    // Both sign-offs are signatures by keys made in the heads' browsers, which cannot give the private half away.
+    const signed = await request(vault.server).get(`/v1/access-requests/${requestId}`).set(bearer(token.auditor));
+    for (const [who, id] of [
+      ['head', 'head-hana'],
+      ['security', 'security-sam'],
+    ] as const) {
+      const me = await request(vault.server).get('/v1/me').set(bearer(token[who]));
+      expect(me.body.signingKeyId).toEqual(expect.any(String));
+      const decision = (
+        signed.body.decisions as { deciderId: string; signature?: string; signerKeyId?: string }[]
+      ).find((d) => d.deciderId === id);
+      expect(decision?.signature).toMatch(/^[A-Za-z0-9_-]{86}$/);
+      expect(decision?.signerKeyId).toBe(me.body.signingKeyId);
+    }
+    expect(await head.evaluate(storedKeyFacts, 'head-hana')).toEqual({
+      algorithm: 'Ed25519',
+      extractable: false,
+      usages: ['sign'],
+      exported: 'refused',
+    });
 
     // The officer's page re-reads the request by itself: approved, with what to play, and the list row too.
     await shownRequest(officer, 'approved');
@@ -296,7 +338,7 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     expect(plays.some((e) => e.details.status === 206)).toBe(true);
 
     // The auditor reads the story as sentences, with names, and verifies the log.
-    const auditor = await signedIn(token.auditor);
+    const auditor = await signedIn('auditor');
     await auditor.fill('#audit-order-id', visit.orderId);
     await auditor.click('#audit-order button[type=submit]');
     const sentences = auditor.locator('#audit-trail');
@@ -310,7 +352,7 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
   });
 
   it('lets a keyboard alone sign in, file, approve in a confirmation dialog, and play', async () => {
-    const officer = await openConsole();
+    const officer = await openConsole('officer');
     await tabTo(officer, '#token');
     await officer.keyboard.type(token.officer);
     await officer.keyboard.press('Enter');
@@ -330,7 +372,7 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
       ['head', 'refund ticket checked'],
       ['security', 'fine by security'],
     ] as const) {
-      const page = await openConsole();
+      const page = await openConsole(who);
       await tabTo(page, '#token');
       await page.keyboard.type(token[who]);
       await page.keyboard.press('Enter');
@@ -354,9 +396,9 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
   });
 
   it('cancels a decision in the dialog without deciding, and shows a rejection to the officer', async () => {
-    const officer = await signedIn(token.officer);
+    const officer = await signedIn('officer');
     const requestId = await fileRequest(officer, 'CS-5000');
-    const head = await signedIn(token.head);
+    const head = await signedIn('head');
     const card = head.locator(`#queue [data-request="${requestId}"]`);
     await card.waitFor();
     await card.locator('textarea').fill('no ticket of that number');
@@ -373,7 +415,7 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
   });
 
   it("pages the officer's requests and filters them by status", async () => {
-    const officer = await signedIn(token.officer);
+    const officer = await signedIn('officer');
     await officer.locator('#my-requests table').waitFor();
     const caption = (await officer.locator('#my-requests caption').textContent()) ?? '';
     const total = Number(/of (\d+)/.exec(caption)?.[1]);
@@ -411,9 +453,9 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
 
   it('fits a 390 px wide phone: nothing scrolls sideways in any workspace', async () => {
     const pages: [string, Page][] = [
-      ['officer', await signedIn(token.officer, 390)],
-      ['manager', await signedIn(token.security, 390)],
-      ['auditor', await signedIn(token.auditor, 390)],
+      ['officer', await signedIn('officer', 390)],
+      ['manager', await signedIn('security', 390)],
+      ['auditor', await signedIn('auditor', 390)],
     ];
     const [, officer] = pages[0]!;
     await findOrder(officer);
@@ -434,8 +476,25 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('tells a head whose registered key is not in this browser to have an admin clear it, and signs nothing', async () => {
+    // Hugo registered a key file (the CLI's way); his browser holds no key.
+    await signerFor(vault.baseUrl, token.hugo);
+    const officer = await signedIn('officer');
+    const requestId = await fileRequest(officer, 'CS-7000');
+    const hugo = await signedIn('hugo');
+    await hugo.locator('#signing-key-status [role=alert]', { hasText: 'ask an administrator to clear it' }).waitFor();
+    const card = hugo.locator(`#queue [data-request="${requestId}"]`);
+    await card.locator('textarea').fill('looks fine');
+    await card.locator('button[data-decision=approve]').click();
+    await hugo.click('#confirm-yes');
+    await card.locator('[role=alert]', { hasText: 'Ask an administrator to clear your old signing key' }).waitFor();
+    await checkView(hugo, 'manager-key-mismatch');
+    const untouched = await request(vault.server).get(`/v1/access-requests/${requestId}`).set(bearer(token.hugo));
+    expect(untouched.body).toMatchObject({ status: 'pending', decisions: [] });
+  });
+
   it('signs out: sessionStorage emptied, back to the sign-in form, nothing in the address', async () => {
-    const page = await signedIn(token.officer);
+    const page = await signedIn('officer');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
     await page.click('#sign-out');
     await page.locator('#sign-in').waitFor({ state: 'visible' });
@@ -454,17 +513,14 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     );
     await checkView(page, 'sign-in-error');
 
-    const officer = await signedIn(token.officer);
+    const officer = await signedIn('officer');
     await officer.fill('#officer-order', 'no-such-order');
     await officer.click('#find-order button[type=submit]');
     await expect(officer.locator('#order-errors [role=alert]').textContent()).resolves.toMatch(/HTTP 404/);
 
     const requestId = await fileRequest(officer, 'CS-6000');
-    for (const t of [token.head, token.security]) {
-      const res = await request(vault.server)
-        .post(`/v1/access-requests/${requestId}/decisions`)
-        .set(bearer(t))
-        .send({ decision: 'approve', comment: 'ok' });
+    for (const t of [token.hugo, token.sid]) {
+      const res = await decideSigned(vault.baseUrl, t, requestId, 'approve', 'ok');
       expect(res.status).toBe(200);
     }
     await shownRequest(officer, 'approved');
@@ -483,6 +539,27 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     expect(shots.length).toBeGreaterThanOrEqual(12);
   });
 });
+
+/** In the page: what IndexedDB holds for this head, and whether WebCrypto lets the private key out. */
+async function storedKeyFacts(principalId: string) {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open('visit-vault');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const stored = await new Promise<{ privateKey: CryptoKey }>((resolve, reject) => {
+    const req = db.transaction('signing-keys').objectStore('signing-keys').get(principalId);
+    req.onsuccess = () => resolve(req.result as { privateKey: CryptoKey });
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  const key = stored.privateKey;
+  const exported = await crypto.subtle.exportKey('pkcs8', key).then(
+    () => 'exported',
+    () => 'refused',
+  );
+  return { algorithm: key.algorithm.name, extractable: key.extractable, usages: key.usages, exported };
+}
 
 interface AxeResults {
   violations: { id: string; nodes: { target: string[] }[] }[];

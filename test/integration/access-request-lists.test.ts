@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, newVisit } from '../helpers/actors.js';
+import { decideSigned } from '../helpers/signing.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
 
 const MINUTE = 60_000;
@@ -38,10 +39,7 @@ describe.each(STORE_PAIRS)('access request lists on %s', (pair) => {
     return res.body.id as string;
   };
   const decide = (token: string, id: string, decision: 'approve' | 'reject') =>
-    request(vault.server)
-      .post(`/v1/access-requests/${id}/decisions`)
-      .set(bearer(token))
-      .send({ decision, comment: 'checked' });
+    decideSigned(vault.baseUrl, token, id, decision, 'checked');
   const list = (token: string, q: Record<string, string>) =>
     request(vault.server).get('/v1/access-requests').query(q).set(bearer(token));
   const ids = (res: request.Response) => (res.body.requests as { id: string }[]).map((r) => r.id);

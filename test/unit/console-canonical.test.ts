@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { base64url, canonicalFlatJson, DECISION_VERSION, decisionBytes } from '../../console/canonical.js';
+import { signDecision } from '../../console/signing.js';
+import { decisionMessage, decisionSignatureValid } from '../../src/crypto/decision-signature.js';
 import { canonicalBytes } from '../../src/json.js';
 
 /** The console signs bytes it makes in the page; they must be the server's RFC 8785 bytes exactly. */
@@ -41,5 +43,24 @@ describe('console canonical JSON of a decision', () => {
     const bytes = new Uint8Array([0xfb, 0xff, 0xfe, 0x00, 0x01]);
     expect(base64url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
     expect(base64url(new Uint8Array(64).fill(0xff))).toBe(Buffer.alloc(64, 0xff).toString('base64url'));
+  });
+});
+
+describe('console signature', () => {
+  it('is a signature the vault verifies, made by a non-extractable WebCrypto key', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const publicKey = base64url(await crypto.subtle.exportKey('raw', pair.publicKey));
+    const key = { principalId: 'head-hana', privateKey: pair.privateKey, publicKey, keyId: null };
+    const decision = {
+      requestId: 'req_0123456789abcdef0123456789abcdef',
+      requestDigest: 'b'.repeat(64),
+      decision: 'approve' as const,
+      comment: 'ticket checked — ok',
+      signerId: 'head-hana',
+    };
+    const signature = await signDecision(key, decision);
+    expect(Buffer.from(decisionBytes(decision))).toEqual(decisionMessage(decision));
+    expect(await decisionSignatureValid(decision, signature, publicKey)).toBe(true);
+    expect(await decisionSignatureValid({ ...decision, decision: 'reject' }, signature, publicKey)).toBe(false);
   });
 });
