@@ -26,6 +26,7 @@ export class ManagerView {
   private readonly confirmYes = byId('confirm-yes', HTMLButtonElement);
   private pages: (string | undefined)[] = [undefined];
   private nextAfter: string | null = null;
+  private loads = 0;
 
   constructor(
     private readonly api: () => VaultApi,
@@ -84,12 +85,15 @@ export class ManagerView {
   }
 
   private async load(): Promise<void> {
+    const asked = ++this.loads;
     const page = await this.api().listRequests({
       awaiting: 'me',
       sort: 'deadline',
       after: this.pages.at(-1),
       limit: PAGE,
     });
+    // A newer load (a refresh, a decision, a page turn) was asked for meanwhile: show that one.
+    if (asked !== this.loads) return;
     this.showCount(page.total);
     this.nextAfter = page.nextAfter;
     this.older.hidden = page.nextAfter === null;

@@ -38,6 +38,8 @@ export class OfficerView {
   /** `after` cursors of the pages before the one shown; the last is the shown page's own */
   private pages: (string | undefined)[] = [undefined];
   private nextAfter: string | null = null;
+  /** how many listings were asked for: answers to older ones are dropped */
+  private listings = 0;
   private foundOrder: string | null = null;
   private readonly recordings = new Map<string, RecordingMetadata[]>();
   private pollTimer: number | undefined;
@@ -79,7 +81,10 @@ export class OfficerView {
   private async listMine(): Promise<void> {
     const value = this.statusFilter.value;
     const status = REQUEST_STATUSES.find((s) => s === value);
+    const asked = ++this.listings;
     const page = await this.api().listRequests({ status, after: this.pages.at(-1), limit: PAGE });
+    // A filter changed while this page was on its way: the newer answer is the one to show.
+    if (asked !== this.listings) return;
     this.nextAfter = page.nextAfter;
     this.older.hidden = page.nextAfter === null;
     this.newer.hidden = this.pages.length <= 1;

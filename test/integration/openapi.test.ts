@@ -123,8 +123,16 @@ describe('/openapi.json', () => {
     );
     const app = createApp({ ...vault.deps, logger: (await import('pino')).default({ level: 'silent' }) });
     // The web console's static files are pages for people, not API: named here so a new one is a conscious choice.
-    const consoleFiles = ['GET /console', 'GET /console/app.js', 'GET /console/styles.css'];
-    expect(servedRoutes(app).filter((r) => r.startsWith('GET /console'))).toEqual(consoleFiles);
+    const consoleFiles = [
+      'GET /console',
+      'GET /console/app.js',
+      'GET /console/styles.css',
+      'GET /console/sw.js',
+      'GET /favicon.ico',
+    ];
+    expect(servedRoutes(app).filter((r) => r.startsWith('GET /console') || r === 'GET /favicon.ico')).toEqual(
+      consoleFiles,
+    );
     const served = servedRoutes(app).filter((r) => !consoleFiles.includes(r));
     expect(served.length).toBeGreaterThan(15);
     const missing = served.filter((r) => {
