@@ -436,10 +436,12 @@ describe('web console (Chromium, postgres+fs)', { timeout: 120_000 }, () => {
     }
     await officer.selectOption('#my-status', 'pending');
     await officer.selectOption('#my-status', '');
+    // The caption names the new total only once the newest listing is on screen.
+    await officer.locator('#my-requests caption', { hasText: `Requests 1–10 of ${total + 11}` }).waitFor();
     await officer.locator('#my-older').waitFor({ state: 'visible' });
     const firstPage = await officer
       .locator('#my-requests [data-open]')
-      .evaluateAll((b) => b.map((x) => x.id || x.getAttribute('data-open')));
+      .evaluateAll((b) => b.map((x) => x.getAttribute('data-open')));
     expect(firstPage).toHaveLength(10);
     await officer.click('#my-older');
     await officer.locator('#my-newer').waitFor({ state: 'visible' });
