@@ -15,6 +15,7 @@ import { requestLogging, requestMetrics } from './http/observability.js';
 import { ordersRoutes } from './http/orders-routes.js';
 import { principalsRoutes } from './http/principals-routes.js';
 import { chunkUploadRoutes, recordingsRoutes } from './http/recordings-routes.js';
+import { webhooksRoutes } from './http/webhooks-routes.js';
 import { PostgresRateLimitStore } from './store/db/rate-limits.js';
 
 export interface AppDeps extends DomainDeps {
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1', express.json({ limit: '16kb', type: 'application/json', strict: true }));
   app.use(principalsRoutes(deps));
   app.use(meRoutes(deps));
+  app.use(webhooksRoutes(deps));
   app.use(ordersRoutes(deps));
   app.use(recordingsRoutes(deps));
   app.use(accessRequestsRoutes(deps));

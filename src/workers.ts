@@ -1,6 +1,7 @@
 import { startSequencer } from './audit/sequencer.js';
 import type { DomainDeps } from './domain/deps.js';
 import { startSweeper } from './domain/sweeper.js';
+import { startWebhookWorker } from './domain/webhooks.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -24,6 +25,7 @@ type Vault = DomainDeps & { logger: Logger };
 export const WORKERS = {
   sweeper: (vault: Vault): RunningWorker => startSweeper(vault, vault.logger),
   sequencer: (vault: Vault): RunningWorker => startSequencer(vault, vault.logger),
+  webhooks: (vault: Vault): RunningWorker => startWebhookWorker(vault, vault.logger),
 } satisfies Record<string, (vault: Vault) => RunningWorker>;
 
 export type WorkerName = keyof typeof WORKERS;

@@ -12,6 +12,7 @@ import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
 import { effectiveStatus, eligibleSignOffs, isPastExpiry, planDecision } from './sign-off.js';
 import { type Decision, type Purpose, type RequestStatus, SIGN_OFFS, type SignOff } from './vocabulary.js';
+import { emitEvent } from './webhooks.js';
 
 /**
  * Access requests (SPEC steps 5-7): a dispute officer files one for an order;
@@ -167,6 +168,17 @@ export async function fileRequest(
         expiresAt: record.expiresAt.toISOString(),
         signers: Object.fromEntries(signers),
       },
+    });
+    await emitEvent(tx, deps, at, 'access_request.filed', {
+      requestId: record.id,
+      orderId: record.orderId,
+      requesterId: record.requesterId,
+      department: record.requesterDepartment,
+      purpose: record.purpose,
+      status: 'pending',
+      filedAt: at.toISOString(),
+      expiresAt: record.expiresAt.toISOString(),
+      signers: [...signers].map(([principalId, roles]) => ({ principalId, roles: [...roles] })),
     });
   });
   return toView(
@@ -473,6 +485,17 @@ export async function decideRequest(
           ...(settled.grantExpiresAt ? { grantExpiresAt: settled.grantExpiresAt.toISOString() } : {}),
         },
       });
+      await emitEvent(tx, deps, at, 'access_request.decided', {
+        requestId: id,
+        orderId: request.orderId,
+        deciderId: actor.id,
+        decision: input.decision,
+        countedAs: plan.countedAs,
+        purpose: request.purpose,
+        status: plan.outcome,
+        decidedAt: at.toISOString(),
+        grantExpiresAt: settled.grantExpiresAt?.toISOString() ?? null,
+      });
       return { view: toView(settled, [...decisions, decision], at) };
     },
   );
@@ -509,6 +532,15 @@ export async function revokeRequest(
       outcome: 'ok',
       orderId: request.orderId,
       details: { requestId: id, reason: input.reason, grantExpiresAt: request.grantExpiresAt.toISOString() },
+    });
+    await emitEvent(tx, deps, at, 'grant.ended', {
+      requestId: id,
+      orderId: request.orderId,
+      requesterId: request.requesterId,
+      purpose: request.purpose,
+      status: 'revoked',
+      endedAt: at.toISOString(),
+      endedBy: actor.id,
     });
     const revoked = {
       ...request,

@@ -4,6 +4,7 @@ import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import * as repo from '../store/db/principals.js';
 import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
+import { emitEvent } from './webhooks.js';
 
 /**
  * @module
@@ -69,6 +70,12 @@ export async function registerSigningKey(
       action: 'principal.signing_key_set',
       outcome: 'ok',
       details: { principalId: actor.id, signingKeyId: record.keyId, publicKey: record.publicKey },
+    });
+    await emitEvent(tx, deps, at, 'principal.signing_key_set', {
+      principalId: actor.id,
+      roles: actor.roles,
+      signingKeyId: record.keyId,
+      setAt: at.toISOString(),
     });
     return { created: true, key: view(actor.id, record) };
   });

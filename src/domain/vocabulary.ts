@@ -83,6 +83,8 @@ export const AUDIT_ACTIONS = [
   'audit.verified',
   'evidence.exported',
   'audit.chain_migrated',
+  'webhook.registered',
+  'webhook.deleted',
   'request.refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -32,6 +32,7 @@ import {
   signingKeyBody,
   startRecordingBody,
 } from './schemas.js';
+import { webhookBody, webhookParams } from './webhooks-routes.js';
 
 /**
  * @module
@@ -153,6 +154,45 @@ export const ROUTES: RouteDoc[] = [
     params: principalParams,
     responses: { 200: 'the key that was cleared', 409: 'no key set', ...ERR },
     answers: { 200: answer.signingKeyResponse },
+  },
+  {
+    operationId: 'registerWebhook',
+    method: 'post',
+    path: '/v1/webhooks',
+    summary: 'register a notification endpoint (https, public addresses); its whsec_ secret is returned once',
+    roles: ['admin'],
+    body: webhookBody,
+    responses: { 201: 'the endpoint, with its secret (once)', ...ERR },
+    answers: { 201: answer.webhookCreatedResponse },
+  },
+  {
+    operationId: 'listWebhooks',
+    method: 'get',
+    path: '/v1/webhooks',
+    summary: 'the notification endpoints (never their secrets)',
+    roles: ['admin'],
+    responses: { 200: '{ webhooks }', ...ERR },
+    answers: { 200: answer.webhookListResponse },
+  },
+  {
+    operationId: 'deleteWebhook',
+    method: 'delete',
+    path: '/v1/webhooks/:id',
+    summary: 'delete a notification endpoint; what it had pending is not sent',
+    roles: ['admin'],
+    params: webhookParams,
+    responses: { 200: 'the deleted endpoint', 409: 'already deleted', ...ERR },
+    answers: { 200: answer.webhookResponse },
+  },
+  {
+    operationId: 'listWebhookDeliveries',
+    method: 'get',
+    path: '/v1/webhooks/:id/deliveries',
+    summary: "an endpoint's deliveries, newest first, each with every attempt",
+    roles: ['admin'],
+    params: webhookParams,
+    responses: { 200: '{ webhookId, deliveries }', ...ERR },
+    answers: { 200: answer.webhookDeliveriesResponse },
   },
   {
     operationId: 'getMe',

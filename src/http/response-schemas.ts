@@ -309,3 +309,38 @@ export const evidenceResponse = z
   .describe(
     'one order, verifiable offline with only the log key (vault evidence verify)',
   ) satisfies z.ZodType<EvidenceBundle>;
+const webhook = {
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  createdBy: z.string(),
+  createdAt: time,
+};
+export const webhookResponse = z.strictObject(webhook);
+export const webhookCreatedResponse = z.strictObject({
+  ...webhook,
+  secret: z.string().describe('whsec_…: shown once; kept encrypted under the KEK to sign deliveries'),
+});
+export const webhookListResponse = z.strictObject({ webhooks: z.array(webhookResponse) });
+export const webhookDeliveriesResponse = z.strictObject({
+  webhookId: z.string(),
+  deliveries: z.array(
+    z.strictObject({
+      id: z.string(),
+      eventId: z.string().describe('the webhook-id header: the same on every retry'),
+      eventType: z.string(),
+      status: z.enum(['pending', 'delivered', 'failed']),
+      createdAt: time,
+      nextAttemptAt: time,
+      deliveredAt: time.nullable(),
+      attempts: z.array(
+        z.strictObject({
+          at: time,
+          statusCode: z.number().int().nullable(),
+          error: z.string().nullable(),
+          durationMs: z.number().int(),
+        }),
+      ),
+    }),
+  ),
+});

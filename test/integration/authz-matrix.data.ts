@@ -49,6 +49,10 @@ export const MATRIX: MatrixRow[] = [
   { route: 'POST /v1/principals', allowed: { admin: 201 } },
   { route: 'DELETE /v1/principals/:id', allowed: { admin: 200 } },
   { route: 'DELETE /v1/principals/:id/signing-key', allowed: { admin: 200 } },
+  { route: 'POST /v1/webhooks', allowed: { admin: 201 } },
+  { route: 'GET /v1/webhooks', allowed: { admin: 200 } },
+  { route: 'DELETE /v1/webhooks/:id', allowed: { admin: 200 } },
+  { route: 'GET /v1/webhooks/:id/deliveries', allowed: { admin: 200 } },
   {
     route: 'GET /v1/me',
     allowed: {

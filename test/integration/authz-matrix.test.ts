@@ -212,6 +212,19 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
             .send(await signedDecision(vault.baseUrl, token[decider]!, requestId, 'approve', 'ok'));
         return { method: 'post', path: `/v1/access-requests/${requestId}/revoke`, json: { reason: 'ticket closed' } };
       }
+      case 'POST /v1/webhooks':
+        return { method: 'post', path: '/v1/webhooks', json: { url: 'https://8.8.8.8/hook', events: ['hold.placed'] } };
+      case 'GET /v1/webhooks':
+        return { method: 'get', path: '/v1/webhooks' };
+      case 'DELETE /v1/webhooks/:id':
+      case 'GET /v1/webhooks/:id/deliveries': {
+        const made = await request(vault.server)
+          .post('/v1/webhooks')
+          .set(bearer(vault.adminToken))
+          .send({ url: 'https://8.8.8.8/hook', events: ['hold.placed'] });
+        const path = `/v1/webhooks/${made.body.id}`;
+        return route.startsWith('DELETE') ? { method: 'delete', path } : { method: 'get', path: `${path}/deliveries` };
+      }
       case 'GET /v1/me':
         return { method: 'get', path: '/v1/me' };
       case 'PUT /v1/me/signing-key': {
