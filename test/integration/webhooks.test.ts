@@ -192,6 +192,7 @@ describe('webhook endpoints without VAULT_WEBHOOK_ALLOW_PRIVATE', () => {
       'https://[fd00::1]/hook',
       'https://localhost/hook',
       'https://user:pw@example.com/hook',
+      'https://[::ffff:127.0.0.1]/hook',
     ]) {
       const res = await request(vault.server)
         .post('/v1/webhooks')
@@ -200,5 +201,10 @@ describe('webhook endpoints without VAULT_WEBHOOK_ALLOW_PRIVATE', () => {
       expect(res.status, url).toBe(400);
       expect(res.body.error.field, url).toBe('url');
     }
+    const open = await request(vault.server)
+      .post('/v1/webhooks')
+      .set(bearer(vault.adminToken))
+      .send({ url: 'https://8.8.8.8/hook', events: ['hold.placed'] });
+    expect(open.status).toBe(201);
   });
 });
