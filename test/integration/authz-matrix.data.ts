@@ -46,6 +46,8 @@ export const MATRIX: MatrixRow[] = [
   { route: 'GET /console', allowed: {}, public: true },
   { route: 'GET /console/app.js', allowed: {}, public: true },
   { route: 'GET /console/styles.css', allowed: {}, public: true },
+  { route: 'GET /console/sw.js', allowed: {}, public: true },
+  { route: 'GET /favicon.ico', allowed: {}, public: true },
   { route: 'POST /v1/principals', allowed: { admin: 201 } },
   { route: 'DELETE /v1/principals/:id', allowed: { admin: 200 } },
   { route: 'DELETE /v1/principals/:id/signing-key', allowed: { admin: 200 } },

@@ -109,6 +109,8 @@ describe('authorization matrix (every route × every actor, through HTTP)', () =
       case 'GET /console':
       case 'GET /console/app.js':
       case 'GET /console/styles.css':
+      case 'GET /console/sw.js':
+      case 'GET /favicon.ico':
       case 'GET /v1/access-requests':
       case 'GET /v1/audit':
       case 'GET /v1/audit/verify':
