@@ -102,6 +102,20 @@ describe.each(STORE_PAIRS)('access request lists on %s', (pair) => {
     expect((await list(t.olga!, { awaiting: 'me' })).body).toEqual({ requests: [], nextAfter: null, total: 0 });
   });
 
+  it('leaves out of awaiting=me a request filed before the head held the role (signers are fixed at filing)', async () => {
+    const filed = await file(t.olga!, orders[0]!, 'QUEUE-LATE');
+    const late = await vault.addPrincipal({
+      id: `hedda-${tag}`,
+      name: 'Hedda Late Head',
+      roles: ['department_head', 'security_head'],
+      department: 'disputes',
+    });
+    expect(ids(await list(late, { awaiting: 'me' }))).not.toContain(filed);
+    expect(ids(await list(t.hana!, { awaiting: 'me' }))).toContain(filed);
+    const later = await file(t.otto!, orders[1]!, 'QUEUE-AFTER');
+    expect(ids(await list(late, { awaiting: 'me' }))).toContain(later);
+  });
+
   it('names the requester and the deciders on every read, and the actors of an audit page', async () => {
     const id = await file(t.olga!, orders[1]!, 'NAMES');
     const decided = await decide(t.hana!, id, 'approve');

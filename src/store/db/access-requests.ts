@@ -133,7 +133,17 @@ export interface RequestFilter {
 
 export type RequestOrder = 'newest' | 'deadline';
 
-/** Visibility is the domain's: it passes the scope in. Parameters $1..$5 are the filter's. */
+/**
+ * The head ($5) is in the request's signer set for this sign-off, fixed at filing; a request filed
+ * before signer sets were stored has none, and its heads count by their roles.
+ */
+const fixedSigner = (
+  signOff: SignOff,
+) => `(NOT EXISTS (SELECT 1 FROM access_request_signers s WHERE s.request_id = r.id)
+          OR EXISTS (SELECT 1 FROM access_request_signers s
+                      WHERE s.request_id = r.id AND s.principal_id = $5 AND s.sign_off = '${signOff}'))`;
+
+/** Visibility is the domain's: it passes the scope in. Parameters $1..$7 are the filter's. */
 function filterSql(f: RequestFilter): { where: string; params: unknown[] } {
   const a = f.awaiting;
   return {
@@ -143,10 +153,10 @@ function filterSql(f: RequestFilter): { where: string; params: unknown[] } {
         AND ($5::text IS NULL OR (
           r.requester_id <> $5
           AND NOT EXISTS (SELECT 1 FROM access_decisions d WHERE d.request_id = r.id AND d.decider_id = $5)
-          AND (($6::text IS NOT NULL AND r.requester_department = $6 AND NOT EXISTS (
+          AND (($6::text IS NOT NULL AND r.requester_department = $6 AND ${fixedSigner('department_head')} AND NOT EXISTS (
                  SELECT 1 FROM access_decisions d WHERE d.request_id = r.id
                     AND d.decision = 'approve' AND d.counted_as = 'department_head'))
-            OR ($7::boolean AND NOT EXISTS (
+            OR ($7::boolean AND ${fixedSigner('security_head')} AND NOT EXISTS (
                  SELECT 1 FROM access_decisions d WHERE d.request_id = r.id
                     AND d.decision = 'approve' AND d.counted_as = 'security_head')))))`,
     params: [
