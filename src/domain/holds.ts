@@ -10,6 +10,7 @@ import { followRetention } from './order-key-epochs.js';
 import { hasRole, type Principal } from './principal.js';
 import { expireClaimed } from './sweeper.js';
 import type { HoldReason } from './vocabulary.js';
+import { emitEvent } from './webhooks.js';
 
 /**
  * Retention holds (SPEC step 8): a complaint, bad review, dispute or legal
@@ -105,6 +106,14 @@ export async function placeHold(
       orderId,
       details: { holdId: hold.id, reason: hold.reason, until: until?.toISOString() ?? null },
     });
+    await emitEvent(tx, deps, at, 'hold.placed', {
+      holdId: hold.id,
+      orderId,
+      reason: hold.reason,
+      until: until?.toISOString() ?? null,
+      placedBy: actor.id,
+      placedAt: at.toISOString(),
+    });
   });
   return toHoldView(hold);
 }
@@ -130,6 +139,13 @@ export async function liftHold(deps: DomainDeps, actor: Principal, holdId: strin
       outcome: 'ok',
       orderId: hold.orderId,
       details: { holdId },
+    });
+    await emitEvent(tx, deps, at, 'hold.lifted', {
+      holdId,
+      orderId: hold.orderId,
+      reason: hold.reason,
+      liftedBy: actor.id,
+      liftedAt: at.toISOString(),
     });
     return toHoldView({ ...hold, liftedBy: actor.id, liftedAt: at });
   });

@@ -8,6 +8,7 @@ import { expireStaleRequests } from './access-requests.js';
 import type { DomainDeps } from './deps.js';
 import { shredEpochKeys } from './epoch-shredder.js';
 import { auditKeyMoves, moveOrderKeysIfNeeded, moveOrdersOutOfEndedEpochs } from './order-key-epochs.js';
+import { emitEvent } from './webhooks.js';
 
 /**
  * The retention sweeper (SPEC step 8). Each batch is one transaction holding
@@ -89,6 +90,12 @@ export async function expireClaimed(
       orderId: r.orderId,
       recordingId: r.id,
       details: { objectsDeleted: deleted.get(r.id) ?? 0 },
+    });
+    await emitEvent(tx, deps, now, 'recording.expired', {
+      recordingId: r.id,
+      orderId: r.orderId,
+      status: 'expired',
+      expiredAt: now.toISOString(),
     });
   }
   for (const orderId of shredded) {

@@ -1,5 +1,3 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,31 +5,7 @@ import { deliverDue, retryDelayMs } from '../../src/domain/webhooks.js';
 import { bearer, newVisit } from '../helpers/actors.js';
 import { signedDecision } from '../helpers/signing.js';
 import { STORE_PAIRS, startTestVault, type TestVault } from '../helpers/vault.js';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A real HTTP receiver: answers with the next status of `plan` (then 204), keeps what arrived. */
-async function receiver(plan: number[] = []) {
-  const got: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c: Buffer) => parts.push(c));
-    req.on('end', () => {
-      got.push({ headers: req.headers, body: Buffer.concat(parts).toString('utf8') });
-      res.statusCode = plan.shift() ?? 204;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    got,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
+import { receiver } from '../helpers/webhook-receiver.js';
 
 /** SPEC "Notifications", through HTTP with a real receiver verifying with standardwebhooks. */
 describe.each(STORE_PAIRS)('webhooks on %s', (pair) => {

@@ -1,0 +1,96 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runSweep } from '../../src/domain/sweeper.js';
+import { deliverDue, type WebhookEvent } from '../../src/domain/webhooks.js';
+import { bearer, newVisit } from '../helpers/actors.js';
+import { uploadSealed } from '../helpers/recordings.js';
+import { startTestVault, type TestVault } from '../helpers/vault.js';
+import { receiver, type VerifiedEvent, verifyAll } from '../helpers/webhook-receiver.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/**
+ * SPEC "Notifications": each event is written with its action and reaches a
+ * real receiver signed (verified with standardwebhooks), carrying ids, times,
+ * roles, purpose and status only. One vault for the file; the ManualClock
+ * moves time.
+ */
+describe('webhook events', () => {
+  let vault: TestVault;
+  beforeAll(async () => {
+    vault = await startTestVault('postgres+fs', { VAULT_WEBHOOK_ALLOW_PRIVATE: 'true' });
+  });
+  afterAll(async () => vault?.close());
+
+  /** Subscribes a fresh receiver to `events`, runs `act`, delivers everything due, and returns what arrived verified. */
+  async function capture(events: WebhookEvent[], act: () => Promise<void>): Promise<VerifiedEvent[]> {
+    const hook = await receiver();
+    try {
+      const made = await request(vault.server)
+        .post('/v1/webhooks')
+        .set(bearer(vault.adminToken))
+        .send({ url: hook.url, events });
+      expect(made.status).toBe(201);
+      await act();
+      while ((await deliverDue(vault.deps)) > 0);
+      await request(vault.server).delete(`/v1/webhooks/${made.body.id}`).set(bearer(vault.adminToken));
+      return verifyAll(made.body.secret as string, hook.got);
+    } finally {
+      await hook.close();
+    }
+  }
+
+  it('hold.placed and hold.lifted name the hold, its order, reason and times, never its note', async () => {
+    const visit = await newVisit(vault);
+    let holdId = '';
+    const events = await capture(['hold.placed', 'hold.lifted'], async () => {
+      const placed = await request(vault.server)
+        .post(`/v1/orders/${visit.orderId}/holds`)
+        .set(bearer(visit.platformToken))
+        .send({ reason: 'complaint', note: 'SECRET-HOLD-NOTE' });
+      expect(placed.status).toBe(201);
+      holdId = placed.body.id as string;
+      const lifted = await request(vault.server).delete(`/v1/holds/${holdId}`).set(bearer(visit.platformToken));
+      expect(lifted.status).toBe(200);
+    });
+    expect(events.map((e) => e.type)).toEqual(['hold.placed', 'hold.lifted']);
+    const at = vault.clock.now().toISOString();
+    expect(events[0]?.data).toEqual({
+      holdId,
+      orderId: visit.orderId,
+      reason: 'complaint',
+      until: expect.any(String),
+      placedBy: expect.any(String),
+      placedAt: at,
+    });
+    expect(events[1]?.data).toEqual({
+      holdId,
+      orderId: visit.orderId,
+      reason: 'complaint',
+      liftedBy: events[0]?.data.placedBy,
+      liftedAt: at,
+    });
+    expect(JSON.stringify(events)).not.toContain('SECRET-HOLD-NOTE');
+    expect(JSON.stringify(events)).not.toContain(visit.platformToken);
+  });
+
+  it('recording.expired is sent once per recording, however many sweeps run', async () => {
+    const visit = await newVisit(vault);
+    const recordingIds = [await uploadSealed(vault, visit), await uploadSealed(vault, visit)];
+    const events = await capture(['recording.expired'], async () => {
+      vault.clock.advance(7 * DAY + HOUR);
+      await Promise.all([runSweep(vault.deps), runSweep(vault.deps)]);
+      await runSweep(vault.deps);
+    });
+    const mine = events.filter((e) => e.data.orderId === visit.orderId);
+    expect(mine.map((e) => e.data.recordingId).sort()).toEqual([...recordingIds].sort());
+    for (const e of mine)
+      expect(e.data).toEqual({
+        recordingId: e.data.recordingId,
+        orderId: visit.orderId,
+        status: 'expired',
+        expiredAt: vault.clock.now().toISOString(),
+      });
+  });
+});
