@@ -21,6 +21,7 @@ import type { Principal } from './principal.js';
 import { isExpiredAt } from './retention.js';
 import { effectiveStatus } from './sign-off.js';
 import type { PlaybackFormat } from './vocabulary.js';
+import { emitEventOnce } from './webhooks.js';
 
 /**
  * Approved playback (SPEC step 7): only the requester of an approved request
@@ -143,7 +144,7 @@ export async function openPlayback(
   const requestId = grant.request.id;
   const started = await deps.db.transaction(async (tx) => {
     // The grant is checked again where the start is audited: it may have run out, or retention struck, meanwhile.
-    const { recording, order } = await authorizePlayback(deps, tx, actor, requestId, grant.recording.id);
+    const { request, recording, order } = await authorizePlayback(deps, tx, actor, requestId, grant.recording.id);
     const plan = await planChunks(tx, recording);
     let total = 0;
     for (const s of plan.sizes) total += s;
@@ -174,6 +175,17 @@ export async function openPlayback(
       orderId: order.orderId,
       recordingId: recording.id,
       details: { ...audited, served: range ? `${range.start}-${range.end}` : null, status: range ? 206 : 200 },
+    });
+    await emitEventOnce(tx, deps, at, 'recording.unsealed', `${requestId}/${recording.id}`, {
+      recordingId: recording.id,
+      orderId: order.orderId,
+      requestId,
+      requesterId: actor.id,
+      department: request.requesterDepartment,
+      purpose: request.purpose,
+      status: 'approved',
+      unsealedAt: at.toISOString(),
+      grantExpiresAt: request.grantExpiresAt?.toISOString() ?? null,
     });
     return { recording, order, plan, total, range, unsatisfiable: false };
   });

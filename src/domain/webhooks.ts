@@ -66,6 +66,24 @@ export async function emitEvent(
   });
 }
 
+/**
+ * Writes the event only the first time it is emitted for `subject` (a unique
+ * row decides, so two servers or two concurrent actions send it once); returns
+ * whether it was written.
+ */
+export async function emitEventOnce(
+  tx: Queryable,
+  deps: Pick<DomainDeps, 'ids'>,
+  at: Date,
+  type: WebhookEvent,
+  subject: string,
+  data: { [key: string]: Json },
+): Promise<boolean> {
+  if (!(await repo.claimOnce(tx, type, subject, at))) return false;
+  await emitEvent(tx, deps, at, type, data);
+  return true;
+}
+
 export interface WebhookView {
   id: string;
   url: string;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSweep } from '../../src/domain/sweeper.js';
 import { deliverDue, type WebhookEvent } from '../../src/domain/webhooks.js';
 import { bearer, newVisit } from '../helpers/actors.js';
-import { uploadSealed } from '../helpers/recordings.js';
+import { approvedRequest, play, uploadSealed } from '../helpers/recordings.js';
 import { startTestVault, type TestVault } from '../helpers/vault.js';
 import { receiver, type VerifiedEvent, verifyAll } from '../helpers/webhook-receiver.js';
 
@@ -92,5 +92,33 @@ describe('webhook events', () => {
         status: 'expired',
         expiredAt: vault.clock.now().toISOString(),
       });
+  });
+
+  it('recording.unsealed is sent at the first play of each recording under each grant, never again', async () => {
+    const visit = await newVisit(vault);
+    const [first, second] = [await uploadSealed(vault, visit), await uploadSealed(vault, visit)];
+    const a = await approvedRequest(vault, visit.orderId);
+    const b = await approvedRequest(vault, visit.orderId);
+    const events = await capture(['recording.unsealed'], async () => {
+      const plays = await Promise.all([play(vault, a, first), play(vault, a, first), play(vault, a, second)]);
+      plays.push(await play(vault, a, first), await play(vault, b, first));
+      expect(plays.map((p) => p.status)).toEqual([200, 200, 200, 200, 200]);
+    });
+    const seen = events.map((e) => `${e.data.requestId}/${e.data.recordingId}`).sort();
+    expect(seen).toEqual([`${a.requestId}/${first}`, `${a.requestId}/${second}`, `${b.requestId}/${first}`].sort());
+    expect(events[0]?.data).toEqual({
+      recordingId: expect.any(String),
+      orderId: visit.orderId,
+      requestId: expect.any(String),
+      requesterId: expect.any(String),
+      department: 'disputes',
+      purpose: 'dispute',
+      status: 'approved',
+      unsealedAt: vault.clock.now().toISOString(),
+      grantExpiresAt: expect.any(String),
+    });
+    const everything = JSON.stringify(events);
+    expect(everything).not.toContain('customer complaint');
+    expect(everything).not.toContain(a.staffToken);
   });
 });

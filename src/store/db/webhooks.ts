@@ -76,6 +76,16 @@ export async function enqueue(
   return rows.length;
 }
 
+/** Records that `type` was sent for `subject`; false when it already was (then nothing is to be sent). */
+export async function claimOnce(q: Queryable, type: string, subject: string, at: Date): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO webhook_once (event_type, subject, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING RETURNING subject`,
+    [type, subject, at],
+  );
+  return rows.length === 1;
+}
+
 export interface ClaimedDelivery {
   id: string;
   endpointId: string;
