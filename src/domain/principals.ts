@@ -4,6 +4,8 @@ import * as repo from '../store/db/principals.js';
 import type { DomainDeps } from './deps.js';
 import { assertAssignable, conflictingRole, hasRole, type Principal } from './principal.js';
 import { hashToken, newToken } from './tokens.js';
+import { SIGN_OFFS, type SignOff } from './vocabulary.js';
+import { emitEvent } from './webhooks.js';
 
 export const BOOTSTRAP_ADMIN_ID = 'bootstrap-admin';
 const BOOTSTRAP_LOCK = 7_042_003;
@@ -26,6 +28,16 @@ export async function createPrincipal(
       outcome: 'ok',
       details: { principalId: input.id, department: input.department, roles: input.roles },
     });
+    // A principal's roles are set only when it is created: that is when it gains a sign-off role.
+    for (const role of SIGN_OFFS.filter((r: SignOff) => input.roles.includes(r)))
+      await emitEvent(tx, deps, at, 'principal.role_granted', {
+        principalId: input.id,
+        department: input.department,
+        role,
+        roles: input.roles,
+        grantedBy: actor.id,
+        grantedAt: at.toISOString(),
+      });
   });
   return { token };
 }

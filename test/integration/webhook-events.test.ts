@@ -121,4 +121,27 @@ describe('webhook events', () => {
     expect(everything).not.toContain('customer complaint');
     expect(everything).not.toContain(a.staffToken);
   });
+
+  it('principal.role_granted is sent for each sign-off role a new principal is given, and for no other role', async () => {
+    const events = await capture(['principal.role_granted'], async () => {
+      await vault.addPrincipal({ id: 'rg-head', roles: ['department_head'], department: 'sales' });
+      await vault.addPrincipal({ id: 'rg-both', roles: ['department_head', 'security_head'], department: 'security' });
+      await vault.addPrincipal({ id: 'rg-staff', roles: ['dispute_staff'], department: 'sales' });
+      await vault.addPrincipal({ id: 'rg-auditor', roles: ['auditor'], department: 'audit' });
+    });
+    expect(events.map((e) => [e.data.principalId, e.data.role]).sort()).toEqual([
+      ['rg-both', 'department_head'],
+      ['rg-both', 'security_head'],
+      ['rg-head', 'department_head'],
+    ]);
+    expect(events.find((e) => e.data.principalId === 'rg-head')?.data).toEqual({
+      principalId: 'rg-head',
+      department: 'sales',
+      role: 'department_head',
+      roles: ['department_head'],
+      grantedBy: 'bootstrap-admin',
+      grantedAt: vault.clock.now().toISOString(),
+    });
+    expect(JSON.stringify(events)).not.toMatch(/vv_/);
+  });
 });
