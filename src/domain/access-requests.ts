@@ -12,7 +12,7 @@ import type { DomainDeps } from './deps.js';
 import { hasRole, type Principal } from './principal.js';
 import { effectiveStatus, eligibleSignOffs, isPastExpiry, planDecision } from './sign-off.js';
 import { type Decision, type Purpose, type RequestStatus, SIGN_OFFS, type SignOff } from './vocabulary.js';
-import { emitEvent } from './webhooks.js';
+import { emitEvent, emitEventOnce } from './webhooks.js';
 
 /**
  * Access requests (SPEC steps 5-7): a dispute officer files one for an order;
@@ -250,6 +250,38 @@ async function markExpired(tx: Queryable, at: Date, id?: string): Promise<number
 export async function expireStaleRequests(deps: Pick<DomainDeps, 'db' | 'clock'>): Promise<number> {
   const at = deps.clock.now();
   return deps.db.transaction((tx) => markExpired(tx, at));
+}
+
+/** How long before a pending request expires its approvers are warned (SPEC "Notifications"). */
+export const EXPIRING_WARNING_MS = 12 * 3_600_000;
+
+/**
+ * Sends access_request.expiring for each pending request now within 12 hours
+ * of its expiry, once per request (a webhook_once row decides, even with
+ * several sweepers); the retention sweeper calls this every pass. Returns how
+ * many were sent.
+ */
+export async function warnExpiringRequests(deps: Pick<DomainDeps, 'db' | 'clock' | 'ids'>): Promise<number> {
+  const at = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    let sent = 0;
+    for (const r of await repo.pendingExpiringUnwarned(tx, at, addMs(at, EXPIRING_WARNING_MS), 500)) {
+      const signers = await repo.findSigners(tx, r.id);
+      const data = {
+        requestId: r.id,
+        orderId: r.orderId,
+        requesterId: r.requesterId,
+        department: r.requesterDepartment,
+        purpose: r.purpose,
+        status: 'pending',
+        filedAt: r.createdAt.toISOString(),
+        expiresAt: r.expiresAt.toISOString(),
+        signers: signers ? [...signers].map(([principalId, roles]) => ({ principalId, roles: [...roles] })) : null,
+      };
+      if (await emitEventOnce(tx, deps, at, 'access_request.expiring', r.id, data)) sent++;
+    }
+    return sent;
+  });
 }
 
 export interface ListFilter {

@@ -4,7 +4,7 @@ import { mapLimit } from '../concurrency.js';
 import { addMs } from '../durations.js';
 import type { Queryable } from '../store/db/database.js';
 import * as retention from '../store/db/retention.js';
-import { expireStaleRequests } from './access-requests.js';
+import { expireStaleRequests, warnExpiringRequests } from './access-requests.js';
 import type { DomainDeps } from './deps.js';
 import { shredEpochKeys } from './epoch-shredder.js';
 import { auditKeyMoves, moveOrderKeysIfNeeded, moveOrdersOutOfEndedEpochs } from './order-key-epochs.js';
@@ -22,6 +22,8 @@ export interface SweepReport {
   objectsDeleted: number;
   ordersShredded: number;
   requestsExpired: number;
+  /** pending requests whose approvers were warned (access_request.expiring) */
+  requestsWarned: number;
   /** order keys moved out of epochs that had ended */
   orderKeysMoved: number;
   epochKeysDestroyed: number;
@@ -133,11 +135,13 @@ export async function runSweep(deps: DomainDeps): Promise<SweepReport> {
     objectsDeleted: 0,
     ordersShredded: 0,
     requestsExpired: 0,
+    requestsWarned: 0,
     orderKeysMoved: 0,
     epochKeysDestroyed: 0,
     holdKeysDestroyed: 0,
   };
   report.requestsExpired = await expireStaleRequests(deps);
+  report.requestsWarned = await warnExpiringRequests(deps);
   await markSilentIncomplete(deps, report);
   await expireRecordings(deps, report);
   // Epoch keys last: orders expired above no longer hold their epochs, and those that live on leave ended ones.
@@ -163,6 +167,7 @@ export function startSweeper(deps: DomainDeps, logger: Logger): { stop(): Promis
           report.expired +
             report.incomplete +
             report.requestsExpired +
+            report.requestsWarned +
             report.orderKeysMoved +
             report.epochKeysDestroyed +
             report.holdKeysDestroyed >

@@ -144,4 +144,38 @@ describe('webhook events', () => {
     });
     expect(JSON.stringify(events)).not.toMatch(/vv_/);
   });
+
+  it('access_request.expiring is sent once, 12 hours before a pending request expires', async () => {
+    const { orderId } = await newVisit(vault);
+    const staff = await vault.addPrincipal({ id: 'exp-staff', roles: ['dispute_staff'], department: 'disputes' });
+    const filed = await request(vault.server)
+      .post('/v1/access-requests')
+      .set(bearer(staff))
+      .send({ orderId, purpose: 'dispute', reason: 'SECRET-EXPIRING-REASON', ticketRef: 'T-exp' });
+    expect(filed.status).toBe(201);
+    const expiresAt = new Date(filed.body.expiresAt as string);
+    const mine = (events: VerifiedEvent[]) => events.filter((e) => e.data.requestId === filed.body.id);
+    const early = await capture(['access_request.expiring'], async () => {
+      vault.clock.set(new Date(expiresAt.getTime() - 12 * HOUR - 1));
+      await runSweep(vault.deps);
+    });
+    expect(mine(early)).toEqual([]);
+    const due = await capture(['access_request.expiring'], async () => {
+      vault.clock.advance(1);
+      await Promise.all([runSweep(vault.deps), runSweep(vault.deps)]);
+      vault.clock.advance(HOUR);
+      await runSweep(vault.deps);
+    });
+    expect(mine(due)).toHaveLength(1);
+    expect(mine(due)[0]?.data).toMatchObject({
+      requestId: filed.body.id,
+      orderId,
+      requesterId: 'exp-staff',
+      department: 'disputes',
+      purpose: 'dispute',
+      status: 'pending',
+      expiresAt: expiresAt.toISOString(),
+    });
+    expect(JSON.stringify(due)).not.toContain('SECRET-EXPIRING-REASON');
+  });
 });

@@ -257,6 +257,24 @@ export async function expirePending(
   return rows.map((r) => ({ id: r.id, orderId: r.order_id, expiresAt: r.expires_at }));
 }
 
+/** Pending requests that expire within (now, before] and have not yet been warned of (SPEC "Notifications"). */
+export async function pendingExpiringUnwarned(
+  q: Queryable,
+  now: Date,
+  before: Date,
+  limit: number,
+): Promise<AccessRequestRecord[]> {
+  const rows = await q.query<RequestRow>(
+    `SELECT * FROM access_requests r
+      WHERE r.status = 'pending' AND r.expires_at > $1 AND r.expires_at <= $2
+        AND NOT EXISTS (SELECT 1 FROM webhook_once o WHERE o.event_type = 'access_request.expiring' AND o.subject = r.id)
+      ORDER BY r.expires_at, r.id
+      LIMIT $3`,
+    [now, before, limit],
+  );
+  return rows.map(toRequest);
+}
+
 /** Who may sign this request, as fixed at filing: principal id → the sign-offs that person could give then. */
 export async function insertSigners(
   q: Queryable,
