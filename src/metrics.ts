@@ -152,7 +152,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       registers,
       async collect() {
         if (!auditBacklog) return;
-        const backlog = await auditBacklog();
+        // While the database is down the backlog cannot be read: the scrape still answers, without these two
+        // samples, and vault_ready{check="database"} 0 says why (docs/alerts.yml pages on it).
+        const backlog = await auditBacklog().catch(() => null);
+        if (!backlog) {
+          this.reset();
+          auditUnsequencedAgeSeconds.reset();
+          return;
+        }
         this.set(backlog.entries);
         auditUnsequencedAgeSeconds.set(backlog.oldestAgeSeconds);
       },

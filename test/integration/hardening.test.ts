@@ -33,7 +33,7 @@ describe('hardening', () => {
       expect(res.headers['x-content-type-options'], path).toBe('nosniff');
     }
     expect(CONSOLE_CSP).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self'; connect-src 'self'; media-src 'self' blob:; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
     const html = (await request(vault.server).get('/console')).text;
     expect(html, 'no inline script or style').not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=|\son[a-z]+=/i);

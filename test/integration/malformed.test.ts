@@ -20,12 +20,13 @@ describe('malformed requests across the other routes', () => {
     vault = await startTestVault('postgres+fs');
     visit = await newVisit(vault);
     rec = await uploadSealed(vault, visit);
-    grant = await approvedRequest(vault, visit.orderId);
+    // A head before the filing, so that it is among the request's signers (fixed at filing).
     head = await vault.addPrincipal({
       id: 'mal-head',
       roles: ['department_head', 'security_head'],
       department: 'disputes',
     });
+    grant = await approvedRequest(vault, visit.orderId);
   });
   afterAll(async () => vault?.close());
 

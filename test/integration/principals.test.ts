@@ -99,6 +99,7 @@ describe('principals and tokens', () => {
     expect(list.status).toBe(200);
     expect(list.body.entries).toHaveLength(5);
     expect(list.body.nextAfter).toBe(list.body.entries[4].id);
+    await vault.deps.sequenceNow();
     const verify = await request(vault.server).get('/v1/audit/verify').set(bearer(auditor));
     expect(verify.status).toBe(200);
     expect(verify.body).toMatchObject({ ok: true });

@@ -69,6 +69,12 @@ describe('VAULT_WORKERS: several server processes on one port', () => {
       'two workers',
     );
     expect(server.lines.some((l) => l.includes('started 2 server workers'))).toBe(true);
+    // Both listening before one is killed: a worker that dies before it listens stops the whole server, by design.
+    await until(
+      async () => server.lines.filter((l) => l.includes('visit vault listening on')).length,
+      (n) => n >= 2,
+      'both workers listening',
+    );
     // Answers over fresh connections (each may land on either worker).
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${server.baseUrl}/v1/me`, {
