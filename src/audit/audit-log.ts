@@ -54,20 +54,23 @@ export interface AuditRow {
   leaf_hash: Buffer | null;
 }
 
+/** The entry as SPEC names it, `{ id, at, actorId, action, outcome, orderId, recordingId, details }`: what is hashed. */
+export function entryContent(e: AuditLeaf): { [key: string]: JsonValue } {
+  return {
+    id: e.id,
+    at: e.at,
+    actorId: e.actorId,
+    action: e.action,
+    outcome: e.outcome,
+    orderId: e.orderId,
+    recordingId: e.recordingId,
+    details: e.details,
+  };
+}
+
 /** Leaf hash = SHA-256(0x00 || RFC 8785 canonical JSON of the entry). */
 export function auditLeafHash(e: AuditLeaf): Buffer {
-  return leafHash(
-    canonicalBytes({
-      id: e.id,
-      at: e.at,
-      actorId: e.actorId,
-      action: e.action,
-      outcome: e.outcome,
-      orderId: e.orderId,
-      recordingId: e.recordingId,
-      details: e.details,
-    }),
-  );
+  return leafHash(canonicalBytes(entryContent(e)));
 }
 
 export async function appendAudit(tx: Queryable, at: Date, input: AuditEntryInput): Promise<AuditEntry> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, type JsonValue } from '../json.js';
 import type { Database } from '../store/db/database.js';
-import { type AuditRow, appendAudit, toEntry } from './audit-log.js';
+import { type AuditRow, appendAudit, entryContent, toEntry } from './audit-log.js';
 
 /**
  * @module
@@ -16,17 +16,7 @@ const GENESIS_HASH = '0'.repeat(64);
 const CHAIN_MIGRATION_LOCK = 7_042_004;
 
 function chainHash(prevHash: string, r: AuditRow): string {
-  const e = toEntry(r);
-  const content = canonicalJson({
-    id: e.id,
-    at: e.at,
-    actorId: e.actorId,
-    action: e.action,
-    outcome: e.outcome,
-    orderId: e.orderId,
-    recordingId: e.recordingId,
-    details: e.details,
-  });
+  const content = canonicalJson(entryContent(toEntry(r)));
   return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
 }
 
